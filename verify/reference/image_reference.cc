@@ -106,6 +106,11 @@ bool IsValidDigest(std::string_view digest) {
   return true;
 }
 
+bool IsImageId(std::string_view text) {
+  if (text.starts_with("sha256:")) text.remove_prefix(7);
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 std::string ImageReference::Name() const { return domain + "/" + path; }
 
 std::string ImageReference::String() const {
@@ -166,6 +171,10 @@ absl::StatusOr<ImageReference> ParseNormalized(std::string_view text, bool defau
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
+  // A bare 64-hex name is an image ID, never a repository (distribution's
+  // rule), so "sha256:<hex>"-like IDs cannot be mistaken for docker.io names.
+  if (!has_domain && path.size() == 64 && path.find_first_not_of("0123456789abcdef") == std::string_view::npos)
+    return Invalid(text, "a 64-character hex string is an image ID, not a repository name");
   ref.path = std::string(path);
   if (ref.domain == kDockerHubDomain && ref.path.find('/') == std::string::npos) ref.path = "library/" + ref.path;
   if (ref.Name().size() > kMaxNameLength) return Invalid(text, "repository name longer than 255 characters");

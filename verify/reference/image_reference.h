@@ -44,6 +44,10 @@ struct ImageReference {
 // Errors are InvalidArgument with a message naming what is wrong.
 absl::StatusOr<ImageReference> ParseNormalized(std::string_view text, bool default_tag = true);
 
+// True when `text` is an image ID rather than a reference: "<64 hex>" or
+// "sha256:<64 hex>" (runtimes accept both in ImageStatus and RemoveImage).
+bool IsImageId(std::string_view text);
+
 // True when `digest` is "sha256:<64 lowercase hex>" or "sha512:<128 lowercase hex>".
 bool IsValidDigest(std::string_view digest);
 

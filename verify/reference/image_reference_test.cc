@@ -57,6 +57,14 @@ TEST(ImageReference, AcceptsSeparatorsInComponents) {
   EXPECT_FALSE(ParseNormalized("a..b").ok());
 }
 
+TEST(ImageReference, ImageIdsAreNotReferences) {
+  std::string hex(64, 'c');
+  EXPECT_TRUE(IsImageId(hex));
+  EXPECT_TRUE(IsImageId("sha256:" + hex));
+  EXPECT_FALSE(IsImageId("busybox"));
+  EXPECT_FALSE(ParseNormalized(hex).ok());
+}
+
 TEST(ImageReference, ValidatesDigests) {
   EXPECT_TRUE(IsValidDigest("sha256:" + std::string(64, '0')));
   EXPECT_FALSE(IsValidDigest("sha256:" + std::string(64, 'A')));
