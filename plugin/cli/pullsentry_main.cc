@@ -1,0 +1,47 @@
+// pullsentry: the command-line face of the verifier. A dispatch table of
+// subcommands, each in its own file.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "plugin/cli/verify_command.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+constexpr Command kCommands[] = {
+    {"verify", "verify an image against a policy, as pullsentryd would for a pull",
+     pullsentry::cli::RunVerify},
+};
+
+int Usage(std::ostream& out) {
+  out << "Usage: pullsentry COMMAND [args]\n\nCommands:\n";
+  for (const Command& command : kCommands) out << "  " << command.name << "  " << command.summary << "\n";
+  out << "\nRun 'pullsentry COMMAND --help' for a command's flags.\n";
+  return pullsentry::cli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return Usage(std::cerr);
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    Usage(std::cout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::cout << "pullsentry " << PULLSENTRY_VERSION << "\n";
+    return 0;
+  }
+  for (const Command& command : kCommands) {
+    if (name == command.name) return command.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  std::cerr << "pullsentry: unknown command \"" << name << "\"\n";
+  return Usage(std::cerr);
+}

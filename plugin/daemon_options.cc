@@ -1,0 +1,105 @@
+#include "plugin/daemon_options.h"
+
+#include <charconv>
+
+#include "absl/status/status.h"
+
+namespace pullsentry::plugin {
+namespace {
+
+absl::StatusOr<int> ParseSeconds(const std::string& flag, const std::string& value) {
+  int seconds = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || end != value.data() + value.size() || seconds <= 0 || seconds > 3600)
+    return absl::InvalidArgumentError(flag + " wants whole seconds between 1 and 3600, got \"" + value + "\"");
+  return seconds;
+}
+
+}  // namespace
+
+std::string DaemonUsage() {
+  return R"(Usage: pullsentryd [flags]
+
+Serves the CRI ImageService on --listen and forwards to the runtime, admitting
+a pull only when the image's signatures verify against the policy.
+
+  --listen ENDPOINT            where kubelet's imageServiceEndpoint points
+                               (default unix:///run/pullsentry/cri.sock)
+  --runtime-endpoint ENDPOINT  the runtime's CRI socket
+                               (default unix:///run/containerd/containerd.sock)
+  --policy FILE                containers-policy.json(5) policy
+                               (default /etc/pullsentry/policy.json)
+  --state-dir DIR              tag ledger and other state (default /var/lib/pullsentry)
+  --insecure-registry HOST     reach HOST[:PORT] over plain HTTP (repeatable)
+  --auth-file FILE             registry credentials (containers-auth.json /
+                               docker config.json format); credentials in the
+                               pull request come first
+  --registry-timeout SECONDS   total time for one registry request (default 60)
+  --log-level LEVEL            error, warning, info (default) or debug
+  --help                       this text
+  --version                    the version
+)";
+}
+
+absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>& args) {
+  DaemonOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_inline_value = false;
+    if (size_t eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_inline_value = true;
+    }
+    if (flag == "--help" || flag == "-h") {
+      options.show_help = true;
+      continue;
+    }
+    if (flag == "--version") {
+      options.show_version = true;
+      continue;
+    }
+    if (!has_inline_value) {
+      if (i + 1 >= args.size()) return absl::InvalidArgumentError(flag + " needs a value");
+      value = args[++i];
+    }
+    if (flag == "--listen") {
+      options.listen = value;
+    } else if (flag == "--runtime-endpoint") {
+      options.runtime_endpoint = value;
+    } else if (flag == "--policy") {
+      options.policy = value;
+    } else if (flag == "--state-dir") {
+      options.state_dir = value;
+    } else if (flag == "--insecure-registry") {
+      options.registry.insecure_registries.insert(value);
+    } else if (flag == "--auth-file") {
+      options.registry.auth_file = value;
+    } else if (flag == "--registry-timeout") {
+      absl::StatusOr<int> seconds = ParseSeconds(flag, value);
+      if (!seconds.ok()) return seconds.status();
+      options.registry.request_timeout = std::chrono::seconds(*seconds);
+    } else if (flag == "--log-level") {
+      if (value != "error" && value != "warning" && value != "info" && value != "debug")
+        return absl::InvalidArgumentError("--log-level wants error, warning, info or debug");
+      options.log_level = value;
+    } else {
+      return absl::InvalidArgumentError("unknown flag " + flag + " (see --help)");
+    }
+  }
+  for (const std::string* endpoint : {&options.listen, &options.runtime_endpoint}) {
+    absl::StatusOr<std::string> path = UnixSocketPath(*endpoint);
+    if (!path.ok()) return path.status();
+  }
+  return options;
+}
+
+absl::StatusOr<std::string> UnixSocketPath(const std::string& endpoint) {
+  constexpr std::string_view kScheme = "unix://";
+  if (!endpoint.starts_with(kScheme) || endpoint.size() == kScheme.size() || endpoint[kScheme.size()] != '/')
+    return absl::InvalidArgumentError("endpoint \"" + endpoint + "\" must be unix:///absolute/path");
+  return endpoint.substr(kScheme.size());
+}
+
+}  // namespace pullsentry::plugin

@@ -1,0 +1,35 @@
+// pullsentryd's command line.
+#ifndef PULLSENTRY_PLUGIN_DAEMON_OPTIONS_H_
+#define PULLSENTRY_PLUGIN_DAEMON_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "verify/registry/registry_client.h"
+
+namespace pullsentry::plugin {
+
+struct DaemonOptions {
+  std::string listen = "unix:///run/pullsentry/cri.sock";
+  std::string runtime_endpoint = "unix:///run/containerd/containerd.sock";
+  std::string policy = "/etc/pullsentry/policy.json";
+  std::string state_dir = "/var/lib/pullsentry";
+  std::string log_level = "info";
+  registry::RegistryOptions registry;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+// Parses argv. InvalidArgument names the offending flag.
+absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>& args);
+
+// The --help text.
+std::string DaemonUsage();
+
+// "unix:///run/x.sock" -> "/run/x.sock"; InvalidArgument for other schemes.
+absl::StatusOr<std::string> UnixSocketPath(const std::string& endpoint);
+
+}  // namespace pullsentry::plugin
+
+#endif  // PULLSENTRY_PLUGIN_DAEMON_OPTIONS_H_

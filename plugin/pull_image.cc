@@ -1,0 +1,82 @@
+// PullImage: verify, then pull exactly the verified digest.
+#include <chrono>
+#include <string>
+
+#include "plugin/image_service_proxy.h"
+#include "plugin/logging.h"
+
+namespace pullsentry::plugin {
+namespace {
+
+// gRPC deadlines are wall-clock; the registry client works on the steady clock.
+std::chrono::steady_clock::time_point SteadyDeadline(const grpc::ServerContext& context) {
+  auto deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365))
+    return std::chrono::steady_clock::time_point::max();
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline - std::chrono::system_clock::now());
+}
+
+grpc::Status ToGrpc(const absl::Status& status, const std::string& message) {
+  auto code = static_cast<grpc::StatusCode>(status.code());
+  // A failure to decide must never read as success.
+  if (code == grpc::StatusCode::OK) code = grpc::StatusCode::INTERNAL;
+  return grpc::Status(code, message);
+}
+
+}  // namespace
+
+grpc::Status ImageServiceProxy::PullImage(grpc::ServerContext* context, const runtime::v1::PullImageRequest* request,
+                                          runtime::v1::PullImageResponse* response) {
+  const std::string& requested = request->image().image();
+  absl::StatusOr<reference::ImageReference> image = reference::ParseNormalized(requested);
+  if (!image.ok()) {
+    LogWarning("refused pull of \"" + requested + "\": " + std::string(image.status().message()));
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "pullsentry: " + std::string(image.status().message()));
+  }
+
+  registry::PullContext pull_context;
+  pull_context.credentials = CredentialsFromAuthConfig(request->auth());
+  pull_context.deadline = SteadyDeadline(*context);
+
+  auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<verify::Verdict> verdict = verifier_(*image, pull_context);
+  auto elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+
+  if (!verdict.ok()) {
+    std::string message = "pullsentry refused " + image->String() + ": cannot verify: " +
+                          std::string(verdict.status().message());
+    LogWarning(message + " (" + std::to_string(elapsed_ms) + " ms)");
+    return ToGrpc(verdict.status(), message);
+  }
+  if (!verdict->admitted) {
+    std::string message = "pullsentry refused " + image->String() +
+                          (verdict->digest.empty() ? "" : " (" + verdict->digest + ")") + ": " + verdict->reason;
+    LogWarning(message + " [scope " + verdict->scope + ", " + std::to_string(elapsed_ms) + " ms]");
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, message);
+  }
+
+  // Pull exactly what was verified: a tag moved since cannot slip through.
+  runtime::v1::PullImageRequest pinned = *request;
+  pinned.mutable_image()->set_image(image->NameWithDigest(verdict->digest));
+  auto client = grpc::ClientContext::FromServerContext(*context);
+  grpc::Status pulled = runtime_->PullImage(client.get(), pinned, response);
+  if (!pulled.ok()) {
+    LogWarning("runtime failed to pull verified " + pinned.image().image() + ": " + pulled.error_message());
+    return pulled;
+  }
+  if (image->HasTag()) {
+    absl::Status recorded = ledger_->Record(image->Name(), image->tag, verdict->digest);
+    if (!recorded.ok()) {
+      // The image is verified and pulled; only the tag lookup is lost, which
+      // costs a re-verification on the next pull.
+      LogError("tag ledger: " + std::string(recorded.message()));
+    }
+  }
+  LogInfo("admitted " + image->String() + " as " + pinned.image().image() + ": " + verdict->reason + " [scope " +
+          verdict->scope + ", " + std::to_string(elapsed_ms) + " ms]");
+  return pulled;
+}
+
+}  // namespace pullsentry::plugin

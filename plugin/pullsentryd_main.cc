@@ -1,0 +1,119 @@
+// pullsentryd: wiring only. Parses flags, loads the policy, opens the tag
+// ledger, connects to the runtime and serves the CRI ImageService.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "plugin/daemon_options.h"
+#include "plugin/image_service_proxy.h"
+#include "plugin/logging.h"
+#include "plugin/policy_holder.h"
+#include "plugin/tag_ledger.h"
+#include "trust/containers_policy.h"
+#include "verify/pipeline/image_verifier.h"
+
+namespace pullsentry::plugin {
+namespace {
+
+LogLevel ToLogLevel(const std::string& name) {
+  if (name == "error") return LogLevel::kError;
+  if (name == "warning") return LogLevel::kWarning;
+  if (name == "debug") return LogLevel::kDebug;
+  return LogLevel::kInfo;
+}
+
+int Run(int argc, char** argv) {
+  absl::StatusOr<DaemonOptions> parsed = ParseDaemonOptions(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    std::cerr << "pullsentryd: " << parsed.status().message() << "\n";
+    return 2;
+  }
+  const DaemonOptions& options = *parsed;
+  if (options.show_help) {
+    std::cout << DaemonUsage();
+    return 0;
+  }
+  if (options.show_version) {
+    std::cout << "pullsentryd " << PULLSENTRY_VERSION << "\n";
+    return 0;
+  }
+  SetLogLevel(ToLogLevel(options.log_level));
+  SetJournalFormat(std::getenv("JOURNAL_STREAM") != nullptr);
+
+  // Block the stop signals before any thread starts, so only the waiter below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>> policy =
+      trust::ContainersPolicy::Load(options.policy);
+  if (!policy.ok()) {
+    LogError("cannot load policy " + options.policy + ": " + std::string(policy.status().message()));
+    return 1;
+  }
+  PolicyHolder policy_holder(*policy);
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.state_dir, ec);
+  if (ec) {
+    LogError("cannot create state directory " + options.state_dir + ": " + ec.message());
+    return 1;
+  }
+  std::string warning;
+  absl::StatusOr<std::unique_ptr<TagLedger>> ledger = TagLedger::Open(options.state_dir + "/tag-ledger.json", &warning);
+  if (!ledger.ok()) {
+    LogError("cannot open tag ledger: " + std::string(ledger.status().message()));
+    return 1;
+  }
+  if (!warning.empty()) LogWarning(warning);
+
+  std::shared_ptr<registry::RegistryClient> registry_client = registry::NewCurlRegistryClient(options.registry);
+  auto verifier = std::make_shared<verify::ImageVerifier>(registry_client);
+  PullVerifier decide = [verifier, &policy_holder](const reference::ImageReference& image,
+                                                   const registry::PullContext& context) {
+    std::shared_ptr<const trust::ContainersPolicy> current = policy_holder.Get();
+    return verifier->Verify(*current, image, context);
+  };
+
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(options.runtime_endpoint, grpc::InsecureChannelCredentials(), channel_args);
+  ImageServiceProxy proxy(runtime::v1::ImageService::NewStub(channel), decide, ledger->get());
+
+  std::string socket_path = *UnixSocketPath(options.listen);
+  std::filesystem::create_directories(std::filesystem::path(socket_path).parent_path(), ec);
+  ::unlink(socket_path.c_str());  // a stale socket from an earlier run
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials());
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  builder.RegisterService(&proxy);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    LogError("cannot listen on " + options.listen);
+    return 1;
+  }
+  ::chmod(socket_path.c_str(), 0660);
+  LogInfo("pullsentryd " + std::string(PULLSENTRY_VERSION) + " serving " + options.listen + " for runtime " +
+          options.runtime_endpoint + " with policy " + options.policy);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LogInfo(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ::unlink(socket_path.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace pullsentry::plugin
+
+int main(int argc, char** argv) { return pullsentry::plugin::Run(argc, argv); }
