@@ -39,7 +39,9 @@ struct SignedIdentity {
 };
 
 struct NamedKey {
-  std::string source;  // where it came from: a keyPath, or "keyData[1]"
+  // Where it came from: the resolved keyPath or keyPaths entry, "keyData",
+  // or "keyDatas[1]".
+  std::string source;
   std::shared_ptr<const crypto::PublicKey> key;
 };
 
@@ -59,22 +61,40 @@ struct ScopeMatch {
   const std::vector<Requirement>* requirements = nullptr;  // all must hold
 };
 
+// Bounds on the policy input.
+inline constexpr size_t kMaxPolicyBytes = 1u << 20;
+inline constexpr size_t kMaxPolicyJsonDepth = 32;
+inline constexpr size_t kMaxKeyFileBytes = 64u << 10;
+
 class ContainersPolicy {
  public:
   // Parses `json`. Relative keyPath values resolve against `base_dir`.
-  // InvalidArgument, naming the JSON location and what is wrong, on any error.
+  // InvalidArgument, naming the JSON location and what is wrong, on any error,
+  // e.g. `transports.docker["ghcr.io/acme"][0]: requirement type "signedBy"
+  // is not supported by pullsentry yet`. Keys are read and checked here, so a
+  // policy that loads has only usable keys. Strict as containers/image
+  // (signature/policy_config.go): unknown or duplicate fields, empty
+  // requirement lists and a missing "default" are errors. Transports other
+  // than "docker" are checked for shape only (objects of non-empty lists of
+  // requirements with a known "type") since a CRI pull never uses them.
   static absl::StatusOr<std::shared_ptr<const ContainersPolicy>> Parse(std::string_view json,
                                                                       const std::string& base_dir);
-  // Reads and parses a file (at most 1 MiB); errors name the file.
+  // Reads and parses a regular file (at most 1 MiB); relative key paths
+  // resolve against the file's directory; errors name the file.
   static absl::StatusOr<std::shared_ptr<const ContainersPolicy>> Load(const std::string& path);
 
   // Most specific docker scope for `image` (normalised, tag or digest set):
   // full reference with tag/digest, then repository, then each parent
   // namespace, then host[:port], then *.domain wildcards (longest first),
-  // then the transport default "", then the global default.
+  // then the transport default "", then the global default
+  // (docker/policyconfiguration/naming.go). An image with both a tag and a
+  // digest is looked up by digest, as CRI-O drops the tag. The requirements
+  // returned are never empty and live as long as the policy.
   ScopeMatch Match(const reference::ImageReference& image) const;
 
  private:
+  ContainersPolicy() = default;
+
   std::vector<Requirement> default_;
   bool has_docker_default_ = false;
   std::vector<Requirement> docker_default_;
@@ -85,6 +105,11 @@ class ContainersPolicy {
 // pulled (`image`, as requested: normalised, with its tag and/or digest).
 // OK or PermissionDenied with a message such as
 // "signature names docker.io/x/y:v1, policy requires docker.io/x/z".
+// Semantics of signature/policy_reference_match.go: the signed reference is
+// normalised without adding a tag, and the exact forms (matchExact,
+// matchRepoDigestOrExact with a tagged image, exactReference, remapIdentity)
+// never accept a signature that names only a repository, which is what
+// cosign writes. An image with both tag and digest counts as by digest.
 absl::Status CheckSignedIdentity(const SignedIdentity& identity, const reference::ImageReference& image,
                                  std::string_view signed_docker_reference);
 
