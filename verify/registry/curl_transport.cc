@@ -198,6 +198,9 @@ class CurlTransport final : public HttpTransport {
     set(curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer));
     set(curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &OnHeader));
     set(curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer));
+    // Refuses at once a body whose Content-Length is over the cap; OnBody
+    // enforces it for chunked or lying responses.
+    set(curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_body_bytes)));
     if (headers) set(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()));
     if (request.method == "POST") {
       set(curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size())));
@@ -209,7 +212,7 @@ class CurlTransport final : public HttpTransport {
 
     const CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-      if (transfer.body_too_large) {
+      if (transfer.body_too_large || rc == CURLE_FILESIZE_EXCEEDED) {
         return absl::ResourceExhaustedError(internal::Cat("response body exceeds ", request.max_body_bytes, " bytes"));
       }
       if (transfer.headers_too_large) {

@@ -213,12 +213,7 @@ class HttpRegistryClient final : public RegistryClient {
       HttpRequest attempt_request = request;
       if (!authorization.empty()) attempt_request.headers.emplace_back("Authorization", authorization);
       absl::StatusOr<HttpResponse> response = transport_->Send(attempt_request);
-      if (!response.ok()) {
-        if (response.status().code() == absl::StatusCode::kResourceExhausted) {
-          return op.Error(absl::StatusCode::kResourceExhausted, internal::Cat("exceeds ", max_bytes, " bytes"));
-        }
-        return op.TransportError(response.status());
-      }
+      if (!response.ok()) return op.TransportError(response.status());
       if (response->status == 200) return response;
       if (response->status != 401 || authorization_is_fresh) return StatusError(op, *response);
       if (authorization_from_cache) tokens_.Erase(cache_key);

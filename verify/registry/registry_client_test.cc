@@ -6,10 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "verify/crypto/digest.h"
 #include "verify/reference/image_reference.h"
@@ -186,6 +189,11 @@ TEST_F(RegistryClientTest, OversizeManifestIsResourceExhausted) {
   EXPECT_EQ(manifest.status().code(), absl::StatusCode::kResourceExhausted) << manifest.status();
 }
 
+TEST_F(RegistryClientTest, OversizeChunkedManifestIsCutOffWhileReceiving) {
+  auto manifest = Client()->GetManifest(Repo("bigchunked"), "v1", context_);
+  EXPECT_EQ(manifest.status().code(), absl::StatusCode::kResourceExhausted) << manifest.status();
+}
+
 TEST_F(RegistryClientTest, OversizeBlobIsResourceExhausted) {
   auto blob = Client()->GetBlob(Repo("good"), crypto::Sha256Digest(kBlob), kBlob.size() - 1, context_);
   EXPECT_EQ(blob.status().code(), absl::StatusCode::kResourceExhausted) << blob.status();
@@ -218,6 +226,22 @@ TEST_F(RegistryClientTest, BearerTokenFromBasicCredentialsIsFetchedOnceAndCached
     ASSERT_TRUE(manifest.ok()) << manifest.status();
   }
   EXPECT_EQ(server_->Count("token") - tokens_before, 1);
+}
+
+TEST_F(RegistryClientTest, ConcurrentPullsShareOneClient) {
+  auto client = Client();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        if (!client->GetManifest(Repo("bearer"), "v1", WithCredentials(kAlice)).ok()) ++failures;
+        if (!client->GetBlob(Repo("good"), crypto::Sha256Digest(kBlob), 1024, context_).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST_F(RegistryClientTest, CachedTokenIsNotSharedWithAnonymousPulls) {

@@ -118,6 +118,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, OTHER, content_type=OCI_MANIFEST)
         if repo == "big":
             return self.reply(200, b" " * (64 << 10), content_type=OCI_MANIFEST)
+        if repo == "bigchunked":
+            return self.chunked(b" " * (64 << 10))
         if repo == "slow":
             return self.trickle()
         if repo == "error":
@@ -153,6 +155,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401)
         body = json.dumps({"token": TOKEN, "expires_in": 300}).encode()
         return self.reply(200, body, content_type="application/json")
+
+    def chunked(self, body):
+        # No Content-Length: the size cap must hold while receiving.
+        self.send_response(200)
+        self.send_header("Content-Type", OCI_MANIFEST)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for i in range(0, len(body), 1024):
+                chunk = body[i:i + 1024]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def trickle(self):
         # Promises 1000 bytes and sends one every 100 ms: only a deadline ends it.
