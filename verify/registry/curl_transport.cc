@@ -170,6 +170,11 @@ class CurlTransport final : public HttpTransport {
     CurlSlistPtr headers;
     for (const auto& [name, value] : request.headers) {
       if (!send_authorization && internal::EqualsIgnoreCase(name, "authorization")) continue;
+      // A CR or LF would let a value (say, a caller-supplied token) add headers.
+      if (name.find_first_of(":\r\n", 0) != std::string::npos || value.find_first_of("\r\n") != std::string::npos ||
+          name.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+        return absl::InvalidArgumentError("header with a line break or NUL refused");
+      }
       std::string line = internal::Cat(name, ": ", value);
       curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
       if (appended == nullptr) return absl::ResourceExhaustedError("curl_slist_append failed");

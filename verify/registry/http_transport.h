@@ -52,7 +52,8 @@ struct HttpResponse {
 //   Unavailable        connection, DNS or TLS failure
 //   DeadlineExceeded   the deadline or a configured timeout passed
 //   ResourceExhausted  the body exceeded max_body_bytes, or headers were too large
-//   InvalidArgument    a malformed request, or a redirect that may not be
+//   InvalidArgument    a malformed request (e.g. a header value holding CR,
+//                      LF or NUL), or a redirect that may not be
 //                      followed (too many, bad scheme, https -> http downgrade)
 // Implementations are safe to call from several threads at once.
 class HttpTransport {

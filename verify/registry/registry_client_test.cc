@@ -270,6 +270,12 @@ TEST_F(RegistryClientTest, RegistryTokenIsSentAsBearer) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated) << refused.status();
 }
 
+TEST_F(RegistryClientTest, RegistryTokenCannotInjectHeaders) {
+  auto manifest =
+      Client()->GetManifest(Repo("bearer"), "v1", WithCredentials({"", "", "", "x\r\nAuthorization: Bearer tok-alice"}));
+  EXPECT_EQ(manifest.status().code(), absl::StatusCode::kInvalidArgument) << manifest.status();
+}
+
 TEST_F(RegistryClientTest, BasicAuth) {
   auto manifest = Client()->GetManifest(Repo("basic"), "v1", WithCredentials(kAlice));
   EXPECT_TRUE(manifest.ok()) << manifest.status();
