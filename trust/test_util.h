@@ -2,6 +2,7 @@
 #ifndef PULLSENTRY_TRUST_TEST_UTIL_H_
 #define PULLSENTRY_TRUST_TEST_UTIL_H_
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
