@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -102,9 +103,9 @@ def main() -> int:
     args = parser.parse_args()
     try:
         return run(args.keep_logs)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("\ninterrupted; everything started was stopped", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
 
 
 if __name__ == "__main__":
