@@ -14,6 +14,7 @@
 #include "plugin/image_service_proxy.h"
 #include "plugin/logging.h"
 #include "plugin/policy_holder.h"
+#include "plugin/policy_reloader.h"
 #include "plugin/tag_ledger.h"
 #include "trust/containers_policy.h"
 #include "verify/pipeline/image_verifier.h"
@@ -51,16 +52,22 @@ int Run(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>> policy =
-      trust::ContainersPolicy::Load(options.policy);
+  // An absolute path, so reloads and file watches do not depend on the working directory.
+  const std::string policy_path = std::filesystem::absolute(options.policy).lexically_normal().string();
+  absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>> policy = trust::ContainersPolicy::Load(policy_path);
   if (!policy.ok()) {
-    LogError("cannot load policy " + options.policy + ": " + std::string(policy.status().message()));
+    LogError("cannot load policy " + policy_path + ": " + std::string(policy.status().message()));
     return 1;
   }
   PolicyHolder policy_holder(*policy);
+  PolicyReloader reloader(policy_path, &policy_holder, &trust::ContainersPolicy::Load);
+  if (absl::Status watching = reloader.StartWatching(); !watching.ok()) {
+    LogWarning("policy file changes will not be noticed (" + std::string(watching.message()) + "); SIGHUP reloads");
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
@@ -103,10 +110,12 @@ int Run(int argc, char** argv) {
   }
   ::chmod(socket_path.c_str(), 0660);
   LogInfo("pullsentryd " + std::string(PULLSENTRY_VERSION) + " serving " + options.listen + " for runtime " +
-          options.runtime_endpoint + " with policy " + options.policy);
+          options.runtime_endpoint + " with policy " + policy_path);
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    (void)reloader.Reload("SIGHUP");
+  }
   LogInfo(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   ::unlink(socket_path.c_str());

@@ -61,6 +61,21 @@ struct ScopeMatch {
   const std::vector<Requirement>* requirements = nullptr;  // all must hold
 };
 
+// One docker scope looked up for an image, for `pullsentry policy explain`.
+struct ScopeCandidate {
+  std::string scope;
+  bool in_policy = false;  // the policy has requirements for exactly this scope
+};
+
+// A ScopeMatch with the lookup that led to it.
+struct ExplainedScopeMatch {
+  ScopeMatch match;
+  // Every docker scope tried for the image, most specific first, whether or
+  // not the lookup reached it; match.scope is the first with in_policy set,
+  // or else "" / "(default)".
+  std::vector<ScopeCandidate> candidates;
+};
+
 // Bounds on the policy input.
 inline constexpr size_t kMaxPolicyBytes = 1u << 20;
 inline constexpr size_t kMaxPolicyJsonDepth = 32;
@@ -91,6 +106,25 @@ class ContainersPolicy {
   // digest is looked up by digest, as CRI-O drops the tag. The requirements
   // returned are never empty and live as long as the policy.
   ScopeMatch Match(const reference::ImageReference& image) const;
+
+  // Match, and every candidate scope it considered. match is always what
+  // Match returns for the same image.
+  ExplainedScopeMatch MatchExplained(const reference::ImageReference& image) const;
+
+  // The docker scopes Match tries for `image`, most specific first, without
+  // "" and "(default)". A scope string that is in no image's list can never
+  // match (containers/image does not validate scopes either).
+  static std::vector<std::string> CandidateScopes(const reference::ImageReference& image);
+
+  // The global default's requirements; the docker transport's "" scope, or
+  // nullptr when the policy has none; all explicit docker scopes.
+  const std::vector<Requirement>& GlobalDefault() const { return default_; }
+  const std::vector<Requirement>* DockerDefault() const { return has_docker_default_ ? &docker_default_ : nullptr; }
+  const std::map<std::string, std::vector<Requirement>>& DockerScopes() const { return docker_scopes_; }
+
+  // Every key file the policy read (absolute paths, sorted, no duplicates):
+  // what a reload must watch besides the policy file itself.
+  std::vector<std::string> KeyFiles() const;
 
  private:
   ContainersPolicy() = default;

@@ -1,17 +1,17 @@
 // Scope lookup for the docker transport, after containers/image
 // docker/policyconfiguration/naming.go and signature/policy_eval.go.
+#include <set>
 #include <string>
 #include <vector>
 
 #include "trust/containers_policy.h"
 
 namespace pullsentry::trust {
-namespace {
 
 // Candidate scopes, most specific first: the full reference, the repository,
 // each parent namespace, the host[:port], then "*.<parent domain>" for each
 // parent domain of the host without its port (longest first).
-std::vector<std::string> CandidateScopes(const reference::ImageReference& image) {
+std::vector<std::string> ContainersPolicy::CandidateScopes(const reference::ImageReference& image) {
   std::vector<std::string> out;
   // DockerReferenceIdentity: name:tag or name@digest, never both (CRI-O
   // drops the tag when a digest is given).
@@ -36,8 +36,6 @@ std::vector<std::string> CandidateScopes(const reference::ImageReference& image)
   return out;
 }
 
-}  // namespace
-
 ScopeMatch ContainersPolicy::Match(const reference::ImageReference& image) const {
   if (!docker_scopes_.empty()) {
     for (const std::string& scope : CandidateScopes(image)) {
@@ -46,6 +44,33 @@ ScopeMatch ContainersPolicy::Match(const reference::ImageReference& image) const
   }
   if (has_docker_default_) return {"", &docker_default_};
   return {"(default)", &default_};
+}
+
+}  // namespace pullsentry::trust
+
+namespace pullsentry::trust {
+
+std::vector<std::string> ContainersPolicy::KeyFiles() const {
+  std::set<std::string> files;
+  auto collect = [&files](const std::vector<Requirement>& requirements) {
+    for (const Requirement& requirement : requirements)
+      for (const NamedKey& key : requirement.keys)
+        if (key.source.starts_with("/")) files.insert(key.source);
+  };
+  collect(default_);
+  collect(docker_default_);
+  for (const auto& [scope, requirements] : docker_scopes_) collect(requirements);
+  return {files.begin(), files.end()};
+}
+
+ExplainedScopeMatch ContainersPolicy::MatchExplained(const reference::ImageReference& image) const {
+  ExplainedScopeMatch out;
+  out.match = Match(image);
+  for (std::string& scope : CandidateScopes(image)) {
+    bool in_policy = docker_scopes_.contains(scope);
+    out.candidates.push_back({std::move(scope), in_policy});
+  }
+  return out;
 }
 
 }  // namespace pullsentry::trust
