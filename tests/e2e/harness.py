@@ -163,7 +163,7 @@ class _Cleanup:
         self._installed = False
 
     def register(self, callback: Callable[[], None]) -> int:
-        self._install()
+        self.install()
         with self._lock:
             self._next += 1
             self._callbacks[self._next] = callback
@@ -174,18 +174,19 @@ class _Cleanup:
             self._callbacks.pop(token, None)
 
     def run_all(self) -> None:
-        while True:
-            with self._lock:
-                if not self._callbacks:
-                    return
-                token = max(self._callbacks)
-                callback = self._callbacks.pop(token)
-            try:
-                callback()
-            except Exception as exc:  # keep cleaning up the rest
-                print(f"harness: clean-up failed: {exc}", file=sys.stderr)
+        with deferred_signals(reraise=False):  # exiting anyway: finish cleaning up
+            while True:
+                with self._lock:
+                    if not self._callbacks:
+                        return
+                    token = max(self._callbacks)
+                    callback = self._callbacks.pop(token)
+                try:
+                    callback()
+                except BaseException as exc:  # keep cleaning up the rest
+                    print(f"harness: clean-up failed: {exc!r}", file=sys.stderr)
 
-    def _install(self) -> None:
+    def install(self) -> None:
         if self._installed:
             return
         self._installed = True
@@ -212,6 +213,39 @@ def _exit_on_signal(signum: int, _frame) -> None:
     raise Terminated(signum)
 
 
+_DEFERRED = threading.local()
+
+
+@contextlib.contextmanager
+def deferred_signals(reraise: bool = True):
+    """Holds SIGINT/SIGTERM/SIGHUP back for the block (clean-up, spawn+register).
+
+    A signal that arrives meanwhile is raised when the block ends
+    (``KeyboardInterrupt`` or :class:`Terminated`), unless ``reraise`` is
+    false. Nests; only effective in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            getattr(_DEFERRED, "received", None) is not None:
+        yield
+        return
+    CLEANUP.install()  # before our temporary handlers hide SIG_DFL from it
+    received: list[int] = []
+    _DEFERRED.received = received
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        previous[signum] = signal.signal(signum, lambda n, _f: received.append(n))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _DEFERRED.received = None
+        if received and reraise:
+            if received[0] == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise Terminated(received[0])
+
+
 CLEANUP = _Cleanup()
 
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
@@ -236,8 +270,9 @@ class TempDir:
         self._token = CLEANUP.register(self.close)
 
     def close(self) -> None:
-        CLEANUP.unregister(self._token)
-        shutil.rmtree(self.path, ignore_errors=True)
+        with deferred_signals():
+            shutil.rmtree(self.path, ignore_errors=True)
+            CLEANUP.unregister(self._token)
 
     def __enter__(self) -> Path:
         return self.path
@@ -266,13 +301,16 @@ class _Daemon:
         log.write(f"\n=== {time.strftime('%H:%M:%S')} starting: {' '.join(map(str, argv))}\n"
                   .encode())
         log.flush()
-        try:
-            self.process = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT,
-                                            preexec_fn=_die_with_parent)
-        finally:
-            log.close()
-        self._token = CLEANUP.register(self.close)
+        with deferred_signals():  # never a child that nobody will stop
+            try:
+                self.process = subprocess.Popen([str(a) for a in argv],
+                                                stdin=subprocess.DEVNULL, stdout=log,
+                                                stderr=subprocess.STDOUT,
+                                                preexec_fn=_die_with_parent)
+            finally:
+                log.close()
+            if self._token is None:
+                self._token = CLEANUP.register(self.close)
         return self.process
 
     @property
@@ -295,12 +333,13 @@ class _Daemon:
 
     def close(self) -> None:
         """Stops the process and removes the work dir if this object made it."""
-        if self._token is not None:
-            CLEANUP.unregister(self._token)
-            self._token = None
-        self.stop()
-        if self._own_dir is not None:
-            self._own_dir.close()
+        with deferred_signals():
+            self.stop()
+            if self._own_dir is not None:
+                self._own_dir.close()
+            if self._token is not None:
+                CLEANUP.unregister(self._token)
+                self._token = None
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -909,13 +948,14 @@ class RegistryProxy:
         return self
 
     def stop(self) -> None:
-        if self._token is not None:
-            CLEANUP.unregister(self._token)
-            self._token = None
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        with deferred_signals():
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.server_close()
+                self._server = None
+            if self._token is not None:
+                CLEANUP.unregister(self._token)
+                self._token = None
 
     def __enter__(self) -> "RegistryProxy":
         return self.start()
@@ -1253,6 +1293,7 @@ class Environment:
     def __init__(self) -> None:
         self._root = TempDir()
         self.workdir = self._root.path
+        self._token = CLEANUP.register(self.close)
         self.registry: Registry | None = None
         self.proxy: RegistryProxy | None = None
         self.containerd: Containerd | None = None
@@ -1285,10 +1326,17 @@ class Environment:
         return self.pullsentryd
 
     def close(self) -> None:
-        for part in (self.pullsentryd, self.containerd, self.proxy, self.registry):
-            if part is not None:
-                part.close() if hasattr(part, "close") else part.stop()
-        self._root.close()
+        """Stops everything (daemon first) and removes the temp dir."""
+        with deferred_signals():
+            for part in (self.pullsentryd, self.containerd, self.proxy, self.registry):
+                if part is None:
+                    continue
+                try:
+                    part.close() if hasattr(part, "close") else part.stop()
+                except Exception as exc:
+                    print(f"harness: stopping {part!r} failed: {exc!r}", file=sys.stderr)
+            self._root.close()
+            CLEANUP.unregister(self._token)
 
     def __enter__(self) -> "Environment":
         return self.start()
