@@ -24,6 +24,8 @@ Every process started here is stopped again: by the context managers, by an
 ``atexit`` hook, on SIGTERM/SIGHUP (raised as :class:`Terminated`, a
 ``KeyboardInterrupt``, so ``finally`` blocks run) and, should Python itself die, by ``PR_SET_PDEATHSIG``.
 
+Set ``PULLSENTRY_E2E_KEEP=1`` to keep the temp dirs (logs, state, policy).
+
 Debian's grpc/protobuf/cryptography modules load only in ``/usr/bin/python3``.
 """
 
@@ -270,8 +272,13 @@ class TempDir:
         self._token = CLEANUP.register(self.close)
 
     def close(self) -> None:
+        """Removes the directory - unless ``$PULLSENTRY_E2E_KEEP`` is set, for
+        looking at logs, state and policy after a run."""
         with deferred_signals():
-            shutil.rmtree(self.path, ignore_errors=True)
+            if os.environ.get("PULLSENTRY_E2E_KEEP") and self.path.exists():
+                print(f"harness: kept {self.path}", file=sys.stderr)
+            else:
+                shutil.rmtree(self.path, ignore_errors=True)
             CLEANUP.unregister(self._token)
 
     def __enter__(self) -> Path:
@@ -700,7 +707,7 @@ class Signature:
 def sign(image_ref: str, manifest_digest: str, key: SigningKey, *,
          signed_digest: str | None = None, identity: str | None = None,
          registry_url: str | None = None, append: bool = True,
-         payload: bytes | None = None) -> Signature:
+         payload: bytes | None = None, stored_payload: bytes | None = None) -> Signature:
     """Signs ``manifest_digest`` of ``image_ref`` and pushes it as cosign does.
 
     ``image_ref`` is ``host[:port]/repository[:tag]``. The signature manifest
@@ -713,6 +720,8 @@ def sign(image_ref: str, manifest_digest: str, key: SigningKey, *,
       what ``cosign sign`` records).
     * ``append``: add a layer to an existing signature manifest, like cosign.
     * ``payload``: use these exact bytes instead of building a payload.
+    * ``stored_payload``: push these bytes as the payload blob instead of the
+      signed ones - a payload tampered with after signing.
     """
     host, repository, _tag, _ = split_reference(image_ref)
     client = RegistryClient(registry_url or f"http://{host}")
@@ -720,6 +729,8 @@ def sign(image_ref: str, manifest_digest: str, key: SigningKey, *,
         payload = simple_signing_payload(identity or f"{host}/{repository}",
                                          signed_digest or manifest_digest)
     signature = key.sign(payload)
+    if stored_payload is not None:
+        payload = stored_payload
     payload_digest = client.push_blob(repository, payload)
     layer = {
         "mediaType": COSIGN_SIMPLESIGNING,
@@ -846,7 +857,8 @@ class RegistryProxy:
 
     ``add_hook(predicate, action)``: for a request whose ``(method, path)``
     satisfies ``predicate``, ``action(method, path)`` runs before the request
-    goes upstream (once, unless ``once=False``).
+    goes upstream (once, unless ``once=False``). When ``action`` returns an
+    HTTP status, the proxy answers with it (empty body) instead of forwarding.
     """
 
     def __init__(self, upstream_url: str) -> None:
@@ -868,7 +880,8 @@ class RegistryProxy:
         return f"http://{self.host}"
 
     def add_hook(self, predicate: Callable[[str, str], bool],
-                 action: Callable[[str, str], None], once: bool = True) -> Callable[[], int]:
+                 action: Callable[[str, str], int | None],
+                 once: bool = True) -> Callable[[], int]:
         """Registers a hook; returns a function giving how often it fired."""
         hook = [predicate, action, once, 0]
         with self._lock:
@@ -879,13 +892,18 @@ class RegistryProxy:
         with self._lock:
             self._hooks.clear()
 
-    def _run_hooks(self, method: str, path: str) -> None:
+    def _run_hooks(self, method: str, path: str) -> int | None:
+        """Runs due hooks; the first status one of them returns, if any."""
         with self._lock:
             due = [h for h in self._hooks if not (h[2] and h[3]) and h[0](method, path)]
             for hook in due:
                 hook[3] += 1
+        answer = None
         for hook in due:
-            hook[1](method, path)
+            status = hook[1](method, path)
+            if answer is None and status is not None:
+                answer = status
+        return answer
 
     def requests_for(self, repository: str, user_agent_prefix: str | None = None
                      ) -> list[ProxiedRequest]:
@@ -910,9 +928,15 @@ class RegistryProxy:
                                        self.headers.get("User-Agent", ""))
                 with proxy._lock:
                     proxy.requests.append(entry)
-                proxy._run_hooks(self.command, urllib.parse.urlsplit(self.path).path)
+                answer = proxy._run_hooks(self.command, urllib.parse.urlsplit(self.path).path)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
+                if answer is not None:
+                    entry.status = answer
+                    self.send_response(answer)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in _HOP_BY_HOP}
                 upstream = http.client.HTTPConnection(proxy.upstream.hostname,
@@ -1274,8 +1298,12 @@ def missing_prerequisites(need_daemon: bool = True) -> list[str]:
         if shutil.which(tool) is None:
             problems.append(f"{tool} not installed")
     for module in ("grpc", "google.protobuf", "cryptography"):
-        if importlib.util.find_spec(module) is None:
-            problems.append(f"Python module {module} missing (use /usr/bin/python3)")
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # the parent package ("google") is missing
+            found = False
+        if not found:
+            problems.append(f"Python module {module} missing (Debian's: use /usr/bin/python3)")
     if need_daemon and not os.access(default_pullsentryd_binary(), os.X_OK):
         problems.append(f"pullsentryd not built: {default_pullsentryd_binary()} "
                         "(set PULLSENTRYD or PULLSENTRY_BUILD_DIR)")

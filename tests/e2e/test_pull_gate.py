@@ -35,7 +35,7 @@ from harness import CriError, PushedImage  # noqa: E402
 
 try:
     import grpc
-except ImportError:  # wrong interpreter: setUpModule skips with the reason
+except ImportError:  # wrong interpreter: setUpModule skips, saying why
     grpc = None
 
 # What refusals must say (the daemon's contract: one line naming the image,
@@ -58,8 +58,6 @@ REGISTRY = ""  # host:port of the registry itself
 def setUpModule() -> None:
     global ENV, ROGUE_KEY, CLIENT, PROXY, REGISTRY
     problems = harness.missing_prerequisites()
-    if grpc is None:
-        problems.append("Python module grpc missing (use /usr/bin/python3)")
     if problems:
         raise unittest.SkipTest("pullsentry e2e skipped: " + "; ".join(problems))
 
@@ -259,6 +257,39 @@ class PullGateTest(unittest.TestCase):
         image = self.push(namespace="elsewhere")
         self.sign(image)
         self.assert_refused(image, None, names_digest=False)
+
+    def test_tampered_payload_refused(self) -> None:
+        image = self.push()
+        other = self.push_sibling(image, "other")
+        signed_payload = harness.simple_signing_payload(image.repo(PROXY), other.digest)
+        # Signed: a payload for `other`; stored: the same payload edited to name `image`.
+        self.sign(image, payload=signed_payload,
+                  stored_payload=signed_payload.replace(other.digest.encode(),
+                                                        image.digest.encode()))
+        self.assert_refused(image, None)
+
+    # -- failing to decide ---------------------------------------------------
+
+    def test_registry_error_on_signature_fails_closed(self) -> None:
+        image = self.push()
+        self.sign(image)
+        sig_path = f"/v2/{image.repository}/manifests/{harness.signature_tag(image.digest)}"
+        fired = ENV.proxy.add_hook(lambda _m, path: path == sig_path,
+                                   lambda _m, _p: 500, once=False)
+        try:
+            with self.assertRaises(CriError, msg="admitted without reading its signature") \
+                    as caught:
+                CLIENT.pull(image.ref(PROXY), timeout=PULL_TIMEOUT)
+        finally:
+            ENV.proxy.clear_hooks()
+        # Not a verified "no": the gate could not decide (UNAVAILABLE or similar).
+        self.assertNotEqual(caught.exception.code, grpc.StatusCode.PERMISSION_DENIED,
+                            str(caught.exception))
+        self.assertIn(image.ref(PROXY), caught.exception.message)
+        self.assertGreaterEqual(fired(), 1, "pullsentryd never asked for the signature")
+        self.assert_not_in_runtime(image, PROXY)
+        # Once the registry answers again, the same image is admitted.
+        self.admit(image.ref(PROXY))
 
     # -- the tag moves -------------------------------------------------------
 
