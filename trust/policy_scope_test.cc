@@ -114,5 +114,43 @@ TEST(Match, OnlyTheDockerTransportApplies) {
   EXPECT_EQ((*m.requirements)[0].type, Requirement::Type::kReject);
 }
 
+TEST(MatchExplained, AgreesWithMatchAndListsEveryCandidate) {
+  auto p = PolicyWithScopes({"registry.example/a", "registry.example", "*.example"});
+  for (const char* image : {"registry.example/a/b:v1", "registry.example/x:v1", "other.example/x:v1", "busybox",
+                            "registry.example/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}) {
+    ExplainedScopeMatch e = p->MatchExplained(Ref(image));
+    ScopeMatch m = p->Match(Ref(image));
+    EXPECT_EQ(e.match.scope, m.scope) << image;
+    EXPECT_EQ(e.match.requirements, m.requirements) << image;
+  }
+  ExplainedScopeMatch e = p->MatchExplained(Ref("registry.example/a/b:v1"));
+  std::vector<std::string> scopes;
+  std::vector<bool> present;
+  for (const ScopeCandidate& c : e.candidates) {
+    scopes.push_back(c.scope);
+    present.push_back(c.in_policy);
+  }
+  EXPECT_EQ(scopes, (std::vector<std::string>{"registry.example/a/b:v1", "registry.example/a/b", "registry.example/a",
+                                              "registry.example", "*.example"}));
+  EXPECT_EQ(present, (std::vector<bool>{false, false, true, true, true}));
+  EXPECT_EQ(e.match.scope, "registry.example/a");
+}
+
+TEST(MatchExplained, CandidateScopesIsWhatMatchTries) {
+  EXPECT_EQ(ContainersPolicy::CandidateScopes(Ref("reg.example.com:8443/ns/app:v1")),
+            (std::vector<std::string>{"reg.example.com:8443/ns/app:v1", "reg.example.com:8443/ns/app",
+                                      "reg.example.com:8443/ns", "reg.example.com:8443", "*.example.com", "*.com"}));
+}
+
+TEST(MatchExplained, AccessorsExposeTheParsedScopes) {
+  auto p = PolicyWithScopes({"registry.example/a"});
+  EXPECT_EQ(p->DockerScopes().size(), 1u);
+  EXPECT_TRUE(p->DockerScopes().contains("registry.example/a"));
+  ASSERT_NE(p->DockerDefault(), nullptr);
+  EXPECT_EQ((*p->DockerDefault())[0].type, Requirement::Type::kInsecureAcceptAnything);
+  EXPECT_EQ(p->GlobalDefault()[0].type, Requirement::Type::kReject);
+  EXPECT_EQ(PolicyWithScopes({"registry.example/a"}, /*docker_default=*/false)->DockerDefault(), nullptr);
+}
+
 }  // namespace
 }  // namespace pullsentry::trust
