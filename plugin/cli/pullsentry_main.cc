@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/cli/policy_command.h"
 #include "plugin/cli/verify_command.h"
 
 namespace {
@@ -17,6 +18,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"verify", "verify an image against a policy, as pullsentryd would for a pull",
      pullsentry::cli::RunVerify},
+    {"policy", "lint a policy file, or explain which scope and requirements apply to an image",
+     pullsentry::cli::RunPolicy},
 };
 
 int Usage(std::ostream& out) {
