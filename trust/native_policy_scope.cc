@@ -1,6 +1,8 @@
 // Scope patterns of the native policy: classification, matching, the
 // specificity order and NativePolicy::Resolve.
 #include <algorithm>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -137,12 +139,55 @@ bool GlobComponentMatches(std::string_view glob, std::string_view text) {
   return row[text.size()] != 0;
 }
 
+namespace {
+
+// host[:port] split at the port's ':' (none inside "[…]" of an IPv6 address).
+std::pair<std::string_view, std::optional<std::string_view>> SplitHostPort(std::string_view host) {
+  size_t colon = host.rfind(':');
+  if (colon == std::string_view::npos || host.find(']', colon) != std::string_view::npos) return {host, std::nullopt};
+  return {host.substr(0, colon), host.substr(colon + 1)};
+}
+
+// A glob host is matched in two parts, so that a '*' in the host name never
+// spans the port: "*.example.com" covers only port-less hosts and
+// "*.example.com:*" only hosts with a port.
+bool HostGlobMatches(std::string_view glob, std::string_view host) {
+  auto [gh, gp] = SplitHostPort(glob);
+  auto [hh, hp] = SplitHostPort(host);
+  if (gp.has_value() != hp.has_value()) return false;
+  if (!GlobComponentMatches(gh, hh)) return false;
+  return !gp.has_value() || GlobComponentMatches(*gp, *hp);
+}
+
+// Whether some string matches both patterns (each a literal or a glob).
+bool PartsOverlap(std::string_view x, std::string_view y) {
+  bool gx = IsGlob(x), gy = IsGlob(y);
+  if (!gx && !gy) return x == y;
+  if (gx != gy) return GlobComponentMatches(gx ? x : y, gx ? y : x);
+  // Two patterns that each hold a '*' share a match exactly when their
+  // literal prefixes (before the first '*') and literal suffixes (after the
+  // last '*') are compatible: one prefix extends the other, one suffix ends
+  // the other; the stars absorb everything in between.
+  std::string_view px = x.substr(0, x.find('*')), py = y.substr(0, y.find('*'));
+  std::string_view sx = x.substr(x.rfind('*') + 1), sy = y.substr(y.rfind('*') + 1);
+  return (px.starts_with(py) || py.starts_with(px)) && (sx.ends_with(sy) || sy.ends_with(sx));
+}
+
+bool HostsOverlap(std::string_view x, std::string_view y) {
+  auto [xh, xp] = SplitHostPort(x);
+  auto [yh, yp] = SplitHostPort(y);
+  if (xp.has_value() != yp.has_value()) return false;
+  return PartsOverlap(xh, yh) && (!xp.has_value() || PartsOverlap(*xp, *yp));
+}
+
+}  // namespace
+
 bool ScopeCoversName(const NativeScope& scope, const std::vector<std::string>& name) {
   if (scope.components.size() > name.size()) return false;
   for (size_t i = 0; i < scope.components.size(); ++i) {
     const std::string& c = scope.components[i];
     if (scope.kind == ScopeKind::kGlob && IsGlob(c)) {
-      if (!GlobComponentMatches(c, name[i])) return false;
+      if (!(i == 0 ? HostGlobMatches(c, name[i]) : GlobComponentMatches(c, name[i]))) return false;
     } else if (c != name[i]) {
       return false;
     }
@@ -167,22 +212,9 @@ int CompareSpecificity(const NativeScope& a, const NativeScope& b) {
 bool ScopesOverlap(const NativeScope& a, const NativeScope& b) {
   if (a.components.size() != b.components.size()) return false;
   for (size_t i = 0; i < a.components.size(); ++i) {
-    std::string_view x = a.components[i], y = b.components[i];
-    bool gx = IsGlob(x), gy = IsGlob(y);
-    if (!gx && !gy) {
-      if (x != y) return false;
-    } else if (gx && gy) {
-      // Two patterns that each hold a '*' share a match exactly when their
-      // literal prefixes (before the first '*') and literal suffixes (after
-      // the last '*') are compatible: one prefix extends the other, one
-      // suffix ends the other; the stars absorb everything in between.
-      std::string_view px = x.substr(0, x.find('*')), py = y.substr(0, y.find('*'));
-      std::string_view sx = x.substr(x.rfind('*') + 1), sy = y.substr(y.rfind('*') + 1);
-      if (!(px.starts_with(py) || py.starts_with(px))) return false;
-      if (!(sx.ends_with(sy) || sy.ends_with(sx))) return false;
-    } else if (!GlobComponentMatches(gx ? x : y, gx ? y : x)) {
-      return false;
-    }
+    const std::string& x = a.components[i];
+    const std::string& y = b.components[i];
+    if (!(i == 0 ? HostsOverlap(x, y) : PartsOverlap(x, y))) return false;
   }
   return true;
 }

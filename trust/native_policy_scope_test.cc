@@ -85,6 +85,7 @@ std::vector<PrecedenceCase> PrecedenceCases() {
       {"a.example.com:443/x:v1", "*.example.com:*"},
       {"mirror.example.com/team/x:v1", "mirror.example.com"},
       {"example.com/x:v1", "(default)"},  // '*' is at least one character
+      {"a.eu.example.com:5000/x:v1", "*.example.com:*"},  // "*.eu.example.com" has no port
       // Docker Hub names are matched in normalised form.
       {"busybox", "docker.io/library/busybox:latest"},
       {"busybox:1.36", "docker.io/library"},
@@ -159,6 +160,10 @@ INSTANTIATE_TEST_SUITE_P(
         TieCase{"ghcr.io/*ab", "ghcr.io/*cb", false},     // literal suffixes disagree
         TieCase{"*.a.example", "*.b.example", false},
         TieCase{"a*.example", "*b.example", true},
+        // A host glob never spans the port: with and without one never overlap.
+        TieCase{"*.io:*", "*.com", false},
+        TieCase{"a*:5000", "*b:5000", true},
+        TieCase{"a*:5000", "*b:5001", false},
         // Different shape: ordered, never a tie.
         TieCase{"registry.example/acme-*", "registry.example/a*", false},  // more literal characters
         TieCase{"registry.example/*/*", "registry.example/*", false},      // deeper
