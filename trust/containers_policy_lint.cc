@@ -680,7 +680,8 @@ std::vector<LintFinding> LintContainersPolicy(std::string_view text, const std::
     }
     if (!parsed || index.duplicates().empty()) {
       // The loader's own message; its position from the message, or from
-      // the index for nesting.
+      // the index for a duplicate key (when nesting also stopped the second
+      // parse) or for nesting.
       LintFinding finding{LintFinding::Severity::kError, "", 0, 0, std::string(strict.status().message())};
       int line = 0;
       int column = 0;
@@ -688,6 +689,9 @@ std::vector<LintFinding> LintContainersPolicy(std::string_view text, const std::
           at != nullptr && std::sscanf(at, "at line %d, column %d", &line, &column) == 2) {
         finding.line = line;
         finding.column = column;
+      } else if (finding.message.starts_with("duplicate key") && !index.duplicates().empty()) {
+        finding.pointer = index.duplicates().front().pointer;
+        std::tie(finding.line, finding.column) = index.LineColumn(index.duplicates().front().offset);
       } else if (index.too_deep().has_value()) {
         finding.pointer = index.too_deep()->first;
         std::tie(finding.line, finding.column) = index.LineColumn(index.too_deep()->second);

@@ -153,6 +153,46 @@ TEST(LintAgreesWithParse, OnEveryPolicyFixture) {
   EXPECT_GE(seen, 10);
 }
 
+// Differential: random one-edit mutations of the fixtures (a byte replaced,
+// deleted or duplicated, or a token swapped for another the policy grammar
+// uses) must leave the loader and the linter agreeing. Seeded: the same
+// inputs every run.
+TEST(LintAgreesWithParse, OnMutatedFixtures) {
+  std::vector<std::string> fixtures;
+  std::string dir = PolicyDir() + "/lint";
+  for (const char* name : {"clean.json", "warnings.json", "many-errors.json", "duplicate-key.json"}) {
+    fixtures.push_back(ReadFixture(dir + "/" + name));
+  }
+  const std::vector<std::string> tokens = {
+      "\"", "{", "}", "[", "]", ",", ":", "\"reject\"", "\"insecureAcceptAnything\"", "\"sigstoreSigned\"",
+      "\"signedBy\"", "\"keyPath\"", "\"keyPaths\"", "\"keyData\"", "\"type\"", "\"signedIdentity\"",
+      "\"matchExact\"", "\"exactReference\"", "\"remapIdentity\"", "\"\"", "[]", "{}", "null", "7", "\"fulcio\""};
+  uint64_t state = 0x9e3779b97f4a7c15u;
+  auto next = [&state](uint64_t bound) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state % bound;
+  };
+  int errors = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = fixtures[next(fixtures.size())];
+    size_t at = next(text.size());
+    switch (next(4)) {
+      case 0: text[at] = static_cast<char>(next(128)); break;
+      case 1: text.erase(at, 1 + next(8)); break;
+      case 2: text.insert(at, text.substr(at, 1 + next(16))); break;
+      default: text.insert(at, tokens[next(tokens.size())]); break;
+    }
+    ExpectAgreement(text, dir, "mutation " + std::to_string(i) + ":\n" + text);
+    if (!ContainersPolicy::Parse(text, dir).ok()) ++errors;
+    if (::testing::Test::HasFailure()) break;  // one input is enough to debug
+  }
+  // The mutations must reach both outcomes to mean anything.
+  EXPECT_GT(errors, 300);
+  EXPECT_LT(errors, 2900);
+}
+
 TEST(Lint, CleanPolicyHasNoFindings) {
   std::string dir = PolicyDir() + "/lint";
   auto findings = LintContainersPolicy(ReadFixture(dir + "/clean.json"), dir);
@@ -220,6 +260,16 @@ TEST(Lint, DuplicateKeysAreErrorsAtTheSecondOccurrenceAndLintingGoesOn) {
   EXPECT_EQ(errors[0].line, 2);
   EXPECT_EQ(errors[0].column, 2);
   EXPECT_EQ(errors[1].pointer, "/default/0/x");
+}
+
+TEST(Lint, DuplicateKeyBeforeTooDeepNestingPointsAtTheDuplicate) {
+  std::string text = "{\"default\": [{\"type\": \"reject\"}],\n \"default\": 1,\n \"x\": " +
+                     std::string(40, '[') + std::string(40, ']') + "}";
+  auto findings = LintContainersPolicy(text, "");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].message, R"(duplicate key "default")");
+  EXPECT_EQ(findings[0].pointer, "/default");
+  EXPECT_EQ(findings[0].line, 2);
 }
 
 TEST(Lint, TooDeepNamesThePointer) {
