@@ -224,7 +224,10 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
     offset_minutes = sign * (*oh * 60 + *om);
   }
   if (pos != s.size()) return std::nullopt;
-  // Leap second 60 is refused: an expiry has no need of it.
+  // system_clock counts nanoseconds in a 64-bit integer (years 1678-2262):
+  // refuse what it cannot hold rather than overflow. Leap second 60 is
+  // refused too: an expiry has no need of it.
+  if (*year < 1970 || *year > 2199) return std::nullopt;
   if (*hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
   std::chrono::year_month_day ymd{std::chrono::year(*year), std::chrono::month(static_cast<unsigned>(*month)),
                                   std::chrono::day(static_cast<unsigned>(*day))};
