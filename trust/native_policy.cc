@@ -99,7 +99,7 @@ class NativePolicyBuilder {
     const json& root = *parsed;
     policy_.reset(new NativePolicy());
     if (absl::Status s = Root(root); !s.ok()) return s;
-    std::string canonical = root.dump(-1, ' ', false, json::error_handler_t::strict);
+    std::string canonical = root.dump(-1, ' ', false, json::error_handler_t::replace);
     for (const auto& [name, v] : policy_->verifiers_) {
       for (const NamedKey& k : v->keys) absl::StrAppend(&canonical, "\n", name, " ", k.source, " ", k.key->Fingerprint());
     }

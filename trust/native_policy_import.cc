@@ -169,7 +169,7 @@ absl::StatusOr<std::string> ImportContainersPolicy(std::string_view text, const 
   if (!verifiers.empty()) out["verifiers"] = std::move(verifiers);
   out["default"] = std::move(def);
   if (!scopes.empty()) out["scopes"] = std::move(scopes);
-  std::string result = out.dump(2, ' ', false, ordered_json::error_handler_t::strict) + "\n";
+  std::string result = out.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 
   auto native = NativePolicy::Parse(result, base_dir);
   if (!native.ok()) {
