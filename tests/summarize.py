@@ -1,5 +1,9 @@
 #!/usr/bin/python3
-"""Prints the closing line of a meson test run: 'N passed, N failed'.
+"""Prints the closing line of meson test runs: 'N passed, N failed'.
+
+Takes one or more testlog.json files (the main run, the sanitizer run, ...)
+and sums them into one line. A file that is missing counts as one failure,
+so a run that never happened cannot look clean.
 
 Counts the individual test cases inside each test program (GoogleTest and
 unittest report them) rather than the programs, so the line says how many
@@ -35,16 +39,25 @@ def count(record):
     return (1, 0, 0) if ok else (0, 1, 0)
 
 
-def main(path):
+def main(paths):
     passed = failed = skipped = 0
-    with open(path, encoding="utf-8") as log:
-        for line in log:
-            if not line.strip():
-                continue
-            p, f, s = count(json.loads(line))
-            passed, failed, skipped = passed + p, failed + f, skipped + s
+    for path in paths:
+        try:
+            log = open(path, encoding="utf-8")
+        except FileNotFoundError:
+            print(f"summarize: {path}: no test log", file=sys.stderr)
+            failed += 1
+            continue
+        with log:
+            for line in log:
+                if not line.strip():
+                    continue
+                p, f, s = count(json.loads(line))
+                passed, failed, skipped = passed + p, failed + f, skipped + s
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) < 2:
+        sys.exit("usage: summarize.py TESTLOG.json...")
+    main(sys.argv[1:])
