@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "trust/internal.h"
 #include "trust/native_policy_internal.h"
+#include "trust/notation_trust_policy_internal.h"
 #include "trust/strict_json.h"
 #include "verify/crypto/digest.h"
 
@@ -241,12 +242,16 @@ class NativePolicyBuilder {
       v->trusted_root = *root;
     } else if (*type == "notation") {
       v->type = Verifier::Type::kNotation;
-      if (absl::Status s = OnlyFields(spec, where, "a notation verifier", {"type", "trustPolicy", "identity"}); !s.ok()) {
+      if (absl::Status s = OnlyFields(spec, where, "a notation verifier",
+                                      {"type", "trustPolicy", "signatureVerification", "trustStores",
+                                       "trustedIdentities", "identity"});
+          !s.ok()) {
         return s;
       }
       auto tp = String(spec, where, "trustPolicy", /*required=*/true, 256);
       if (!tp.ok()) return tp.status();
       v->trust_policy = *tp;
+      if (absl::Status s = InlineNotationPolicy(spec, where, v.get()); !s.ok()) return s;
     } else if (*type == "accept" || *type == "reject") {
       return Error(Child(where, "type"), absl::StrCat(Quote(*type), " is a built-in verifier: write \"", *type,
                                                       "\" in a requirement instead of declaring it"));
@@ -260,6 +265,38 @@ class NativePolicyBuilder {
       v->identity = std::move(*identity);
     }
     return v;
+  }
+
+  // "signatureVerification", "trustStores" and "trustedIdentities" of a
+  // notation verifier: all or none, with trustpolicy.json's rules
+  // (notation_trust_policy_internal.h).
+  absl::Status InlineNotationPolicy(const json& spec, const Pointer& where, Verifier* v) const {
+    const char* fields[] = {"signatureVerification", "trustStores", "trustedIdentities"};
+    int present = 0;
+    for (const char* f : fields) present += spec.contains(f) ? 1 : 0;
+    if (present == 0) return absl::OkStatus();
+    if (present != 3) {
+      return Error(where, "a notation verifier with an inline trust policy needs all of \"signatureVerification\", "
+                          "\"trustStores\" and \"trustedIdentities\"");
+    }
+    notation_internal::ErrorFn error = [this](const Pointer& at, const std::string& what) { return Error(at, what); };
+    auto sv = notation_internal::SignatureVerification(spec["signatureVerification"],
+                                                       Child(where, "signatureVerification"), error);
+    if (!sv.ok()) return sv.status();
+    if (sv->level == NotationLevel::kSkip) {
+      return Error(Child(Child(where, "signatureVerification"), "level"),
+                   "level \"skip\" verifies nothing: require the built-in \"accept\" instead");
+    }
+    auto stores = notation_internal::TrustStores(spec["trustStores"], Child(where, "trustStores"), error);
+    if (!stores.ok()) return stores.status();
+    if (stores->empty()) return Error(Child(where, "trustStores"), "must not be empty");
+    auto ids = notation_internal::TrustedIdentities(spec["trustedIdentities"], Child(where, "trustedIdentities"), error);
+    if (!ids.ok()) return ids.status();
+    if (ids->empty()) return Error(Child(where, "trustedIdentities"), "must not be empty");
+    v->notation_verification = std::move(*sv);
+    v->notation_trust_stores = std::move(*stores);
+    v->notation_trusted_identities = std::move(*ids);
+    return absl::OkStatus();
   }
 
   absl::Status Keys(const json& list, const Pointer& where, bool from_trust_store, Verifier* v) {

@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "trust/containers_policy.h"
+#include "trust/notation_trust_policy.h"
 #include "verify/reference/image_reference.h"
 
 namespace pullsentry::trust {
@@ -76,6 +77,14 @@ struct Verifier {
   Matcher issuer;              // kKeyless
   std::string trusted_root;    // kKeyless: trust-store name of a Sigstore trusted root
   std::string trust_policy;    // kNotation: name of a Notation trust policy
+  // kNotation with the trust policy written inline (as `pullsentry policy
+  // import` writes a Notation trustpolicy.json): all three set, or none
+  // (then `trust_policy` names a policy of the node's Notation trust policy
+  // file). Same rules as in trustpolicy.json; level skip is refused (write
+  // "accept").
+  std::optional<NotationSignatureVerification> notation_verification;
+  std::vector<NotationTrustStore> notation_trust_stores;
+  std::vector<NotationIdentity> notation_trusted_identities;
   // Overrides the scope's identity rule for this verifier (signature-based
   // types only).
   std::optional<SignedIdentity> identity;
