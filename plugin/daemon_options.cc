@@ -21,15 +21,22 @@ std::string DaemonUsage() {
   return R"(Usage: pullsentryd [flags]
 
 Serves the CRI ImageService on --listen and forwards to the runtime, admitting
-a pull only when the image's signatures verify against the policy.
+a pull only when the image's signatures verify against the policy. The policy
+is pullsentry's own format (pullsentry-policy(5)) or containers-policy.json(5);
+SIGHUP, or a change of the policy or a key file, reloads it.
 
   --listen ENDPOINT            where kubelet's imageServiceEndpoint points
                                (default unix:///run/pullsentry/cri.sock)
   --runtime-endpoint ENDPOINT  the runtime's CRI socket
                                (default unix:///run/containerd/containerd.sock)
-  --policy FILE                containers-policy.json(5) policy
+  --policy FILE                the policy (pullsentry's format or
+                               containers-policy.json)
                                (default /etc/pullsentry/policy.json)
   --state-dir DIR              tag ledger and other state (default /var/lib/pullsentry)
+  --trust-store DIR            keys and roots named by the policy (default /etc/pullsentry)
+  --default-policy reject|FILE what to serve while --policy does not exist:
+                               refuse every pull, or FILE's policy. Without
+                               it a missing policy file stops start-up
   --insecure-registry HOST     reach HOST[:PORT] over plain HTTP (repeatable)
   --auth-file FILE             registry credentials (containers-auth.json /
                                docker config.json format); credentials in the
@@ -72,6 +79,11 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
       options.policy = value;
     } else if (flag == "--state-dir") {
       options.state_dir = value;
+    } else if (flag == "--trust-store") {
+      options.trust_store = value;
+    } else if (flag == "--default-policy") {
+      if (value.empty()) return absl::InvalidArgumentError("--default-policy wants \"reject\" or a policy file");
+      options.default_policy = value;
     } else if (flag == "--insecure-registry") {
       options.registry.insecure_registries.insert(value);
     } else if (flag == "--auth-file") {

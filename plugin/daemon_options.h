@@ -15,6 +15,10 @@ struct DaemonOptions {
   std::string runtime_endpoint = "unix:///run/containerd/containerd.sock";
   std::string policy = "/etc/pullsentry/policy.json";
   std::string state_dir = "/var/lib/pullsentry";
+  std::string trust_store = "/etc/pullsentry";
+  // What to serve while the policy file does not exist: "" (refuse to
+  // start), "reject" (refuse every pull), or a fallback policy file.
+  std::string default_policy;
   std::string log_level = "info";
   registry::RegistryOptions registry;
   bool show_help = false;

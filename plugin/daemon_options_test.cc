@@ -18,7 +18,8 @@ TEST(DaemonOptions, ParsesEveryFlagInBothSpellings) {
   auto options = ParseDaemonOptions({"--listen", "unix:///tmp/a.sock", "--runtime-endpoint=unix:///tmp/b.sock",
                                      "--policy", "/p.json", "--state-dir", "/s", "--insecure-registry",
                                      "127.0.0.1:5000", "--insecure-registry=localhost:5001", "--auth-file", "/a.json",
-                                     "--registry-timeout", "7", "--log-level", "debug"});
+                                     "--registry-timeout", "7", "--log-level", "debug",
+                                     "--trust-store", "/ts", "--default-policy", "reject"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->listen, "unix:///tmp/a.sock");
   EXPECT_EQ(options->runtime_endpoint, "unix:///tmp/b.sock");
@@ -28,6 +29,8 @@ TEST(DaemonOptions, ParsesEveryFlagInBothSpellings) {
   EXPECT_EQ(options->registry.auth_file, "/a.json");
   EXPECT_EQ(options->registry.request_timeout, std::chrono::seconds(7));
   EXPECT_EQ(options->log_level, "debug");
+  EXPECT_EQ(options->trust_store, "/ts");
+  EXPECT_EQ(options->default_policy, "reject");
 }
 
 TEST(DaemonOptions, RejectsBadInputNamingTheFlag) {

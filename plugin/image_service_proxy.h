@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "plugin/cri/image_service.grpc.pb.h"
@@ -23,8 +24,9 @@ namespace pullsentry::plugin {
 
 // Decides one pull. The daemon binds this to the policy in force and the
 // image verifier; tests bind it to scripted verdicts.
-using PullVerifier = std::function<absl::StatusOr<verify::Verdict>(const reference::ImageReference& image,
-                                                                    const registry::PullContext& context)>;
+// `ns` is the pod's Kubernetes namespace, when the pull request names one.
+using PullVerifier = std::function<absl::StatusOr<verify::Verdict>(
+    const reference::ImageReference& image, std::optional<std::string_view> ns, const registry::PullContext& context)>;
 
 class ImageServiceProxy final : public runtime::v1::ImageService::Service {
  public:

@@ -90,10 +90,12 @@ class ImageServiceProxyTest : public ::testing::Test {
     ledger_ = std::move(*ledger);
     proxy_ = std::make_unique<ImageServiceProxy>(
         ImageService::NewStub(grpc::CreateChannel(runtime_endpoint, grpc::InsecureChannelCredentials())),
-        [this](const reference::ImageReference& image, const registry::PullContext& context) {
+        [this](const reference::ImageReference& image, std::optional<std::string_view> ns,
+               const registry::PullContext& context) {
           std::lock_guard lock(mu_);
           verified_.push_back(image.String());
           last_context_ = context;
+          last_namespace_ = ns ? std::string(*ns) : "(none)";
           return next_verdict_;
         },
         ledger_.get());
@@ -148,6 +150,7 @@ class ImageServiceProxyTest : public ::testing::Test {
   absl::StatusOr<verify::Verdict> next_verdict_ = absl::InternalError("no verdict scripted");
   std::vector<std::string> verified_;
   registry::PullContext last_context_;
+  std::string last_namespace_;
 };
 
 TEST_F(ImageServiceProxyTest, AdmittedPullAsksTheRuntimeForExactlyTheVerifiedDigest) {
@@ -158,6 +161,7 @@ TEST_F(ImageServiceProxyTest, AdmittedPullAsksTheRuntimeForExactlyTheVerifiedDig
   ASSERT_EQ(runtime_.pulls.size(), 1u);
   EXPECT_EQ(runtime_.pulls[0].image().image(), kName + "@" + kDigest);
   EXPECT_EQ(verified_, std::vector<std::string>{kName + ":v1"});
+  EXPECT_EQ(last_namespace_, "(none)");
   EXPECT_EQ(ledger_->Lookup(kName, "v1"), kDigest);
 }
 
@@ -209,6 +213,7 @@ TEST_F(ImageServiceProxyTest, CredentialsDeadlineAndSandboxConfigPassThrough) {
       ->AddLengthDelimited(2, "pod-host");
   runtime::v1::PullImageResponse response;
   ASSERT_TRUE(Pull(kName + ":v1", &response, request).ok());
+  EXPECT_EQ(last_namespace_, "team-a");
   ASSERT_TRUE(last_context_.credentials.has_value());
   EXPECT_EQ(last_context_.credentials->username, "user");
   EXPECT_EQ(last_context_.credentials->password, "secret");

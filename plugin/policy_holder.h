@@ -6,27 +6,27 @@
 #include <memory>
 #include <mutex>
 
-#include "trust/containers_policy.h"
+#include "trust/policy_file.h"
 
 namespace pullsentry::plugin {
 
 class PolicyHolder {
  public:
-  explicit PolicyHolder(std::shared_ptr<const trust::ContainersPolicy> policy) : policy_(std::move(policy)) {}
+  explicit PolicyHolder(std::shared_ptr<const trust::LoadedPolicy> policy) : policy_(std::move(policy)) {}
 
-  std::shared_ptr<const trust::ContainersPolicy> Get() const {
+  std::shared_ptr<const trust::LoadedPolicy> Get() const {
     std::lock_guard lock(mu_);
     return policy_;
   }
   // Only a fully loaded and validated policy may be passed in.
-  void Replace(std::shared_ptr<const trust::ContainersPolicy> policy) {
+  void Replace(std::shared_ptr<const trust::LoadedPolicy> policy) {
     std::lock_guard lock(mu_);
     policy_ = std::move(policy);
   }
 
  private:
   mutable std::mutex mu_;
-  std::shared_ptr<const trust::ContainersPolicy> policy_;
+  std::shared_ptr<const trust::LoadedPolicy> policy_;
 };
 
 }  // namespace pullsentry::plugin

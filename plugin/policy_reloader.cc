@@ -35,7 +35,7 @@ PolicyReloader::~PolicyReloader() {
 
 absl::Status PolicyReloader::Reload(const std::string& why) {
   std::lock_guard lock(reload_mu_);
-  absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>> loaded = loader_(policy_path_);
+  absl::StatusOr<std::shared_ptr<const trust::LoadedPolicy>> loaded = loader_(policy_path_);
   if (!loaded.ok()) {
     ++failures_;
     LogError("policy reload (" + why + ") failed, keeping the previous policy: " + policy_path_ + ": " +
@@ -44,7 +44,8 @@ absl::Status PolicyReloader::Reload(const std::string& why) {
   }
   holder_->Replace(*loaded);
   ++reloads_;
-  LogInfo("policy reloaded (" + why + ") from " + policy_path_);
+  LogInfo("policy reloaded (" + why + ") from " + policy_path_ + ", " +
+          std::string(trust::PolicyFormatName((*loaded)->format)) + " format, hash " + (*loaded)->hash);
   if (inotify_fd_ >= 0) UpdateWatchesLocked();
   return absl::OkStatus();
 }
@@ -66,7 +67,7 @@ void PolicyReloader::UpdateWatchesLocked() {
   for (int wd : watches_) ::inotify_rm_watch(inotify_fd_, wd);
   watches_.clear();
   watched_files_ = {policy_path_};
-  for (const std::string& key : holder_->Get()->KeyFiles()) watched_files_.push_back(key);
+  for (const std::string& file : holder_->Get()->files) watched_files_.push_back(file);
   std::set<std::string> directories;
   for (const std::string& file : watched_files_) directories.insert(Directory(file));
   for (const std::string& dir : directories) {

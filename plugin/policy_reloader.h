@@ -1,5 +1,6 @@
 // Safe policy reload: on SIGHUP, or when the policy file or a key file it
-// names changes (inotify), the whole policy is loaded and validated again.
+// names changes (inotify; a policy file that does not exist yet is noticed
+// when it appears), the whole policy is loaded and validated again.
 // Only a policy that loads completely replaces the one in force; a bad
 // change keeps the previous policy serving, is logged with the file and the
 // error, and is counted. There is never a moment with no policy.
@@ -21,8 +22,7 @@ namespace pullsentry::plugin {
 
 class PolicyReloader {
  public:
-  using Loader =
-      std::function<absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>>(const std::string& path)>;
+  using Loader = std::function<absl::StatusOr<std::shared_ptr<const trust::LoadedPolicy>>(const std::string& path)>;
 
   // `holder` must outlive the reloader and already hold the policy loaded
   // from `policy_path` at start-up.

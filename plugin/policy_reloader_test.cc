@@ -25,14 +25,18 @@ class PolicyReloaderTest : public ::testing::Test {
     key_path_ = (dir_ / "team.pub").string();
     fs::copy_file(fs::path(PULLSENTRY_FIXTURES_DIR) / "crypto" / "p256.pub.pem", key_path_);
     WriteAtomically(policy_path_, RejectAll());
-    auto policy = trust::ContainersPolicy::Load(policy_path_);
+    auto policy = Load(policy_path_);
     ASSERT_TRUE(policy.ok()) << policy.status();
     holder_ = std::make_unique<PolicyHolder>(*policy);
-    reloader_ = std::make_unique<PolicyReloader>(policy_path_, holder_.get(), &trust::ContainersPolicy::Load);
+    reloader_ = std::make_unique<PolicyReloader>(policy_path_, holder_.get(), &Load);
   }
   void TearDown() override {
     reloader_.reset();
     fs::remove_all(dir_);
+  }
+
+  static absl::StatusOr<std::shared_ptr<const trust::LoadedPolicy>> Load(const std::string& path) {
+    return trust::LoadPolicyFile(path, {});
   }
 
   static std::string RejectAll() { return R"({"default":[{"type":"reject"}]})"; }
@@ -48,7 +52,7 @@ class PolicyReloaderTest : public ::testing::Test {
     fs::rename(tmp, path);
   }
 
-  std::string CurrentScope() const { return holder_->Get()->Match(kImage).scope; }
+  std::string CurrentScope() const { return holder_->Get()->containers->Match(kImage).scope; }
 
   template <typename Predicate>
   static bool WaitFor(Predicate done) {
@@ -115,7 +119,7 @@ TEST_F(PolicyReloaderTest, ReadersAlwaysSeeAWholePolicyDuringReloads) {
         ++observed_bad;
         continue;
       }
-      std::string scope = policy->Match(kImage).scope;
+      std::string scope = policy->containers->Match(kImage).scope;
       if (scope != "(default)" && scope != "registry.example/team") ++observed_bad;
     }
   });

@@ -39,8 +39,12 @@ grpc::Status ImageServiceProxy::PullImage(grpc::ServerContext* context, const ru
   pull_context.credentials = CredentialsFromAuthConfig(request->auth());
   pull_context.deadline = SteadyDeadline(*context);
 
+  std::optional<std::string_view> kube_namespace;
+  if (!request->sandbox_config().metadata().namespace_().empty())
+    kube_namespace = request->sandbox_config().metadata().namespace_();
+
   auto started = std::chrono::steady_clock::now();
-  absl::StatusOr<verify::Verdict> verdict = verifier_(*image, pull_context);
+  absl::StatusOr<verify::Verdict> verdict = verifier_(*image, kube_namespace, pull_context);
   auto elapsed_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
 
@@ -74,8 +78,16 @@ grpc::Status ImageServiceProxy::PullImage(grpc::ServerContext* context, const ru
       LogError("tag ledger: " + std::string(recorded.message()));
     }
   }
-  LogInfo("admitted " + image->String() + " as " + pinned.image().image() + ": " + verdict->reason + " [scope " +
-          verdict->scope + ", " + std::to_string(elapsed_ms) + " ms]");
+  std::string record = "admitted " + image->String() + " as " + pinned.image().image() + ": " + verdict->reason +
+                       " [scope " + verdict->scope + ", mode " + verdict->mode +
+                       (verdict->kube_namespace.empty() ? "" : ", namespace " + verdict->kube_namespace) + ", " +
+                       std::to_string(elapsed_ms) + " ms]";
+  // warn: admitted although the policy would refuse — operators must see it.
+  if (verdict->action == "warn") {
+    LogWarning(record);
+  } else {
+    LogInfo(record);
+  }
   return pulled;
 }
 

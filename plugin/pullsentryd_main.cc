@@ -16,7 +16,7 @@
 #include "plugin/policy_holder.h"
 #include "plugin/policy_reloader.h"
 #include "plugin/tag_ledger.h"
-#include "trust/containers_policy.h"
+#include "trust/policy_file.h"
 #include "verify/pipeline/image_verifier.h"
 
 namespace pullsentry::plugin {
@@ -58,13 +58,29 @@ int Run(int argc, char** argv) {
 
   // An absolute path, so reloads and file watches do not depend on the working directory.
   const std::string policy_path = std::filesystem::absolute(options.policy).lexically_normal().string();
-  absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>> policy = trust::ContainersPolicy::Load(policy_path);
+  trust::PolicyLoadOptions load_options;
+  load_options.trust_store_dir = options.trust_store;
+  auto load = [load_options](const std::string& path) { return trust::LoadPolicyFile(path, load_options); };
+  absl::StatusOr<std::shared_ptr<const trust::LoadedPolicy>> policy = load(policy_path);
+  if (!policy.ok() && absl::IsNotFound(policy.status()) && !options.default_policy.empty()) {
+    // Nothing is admitted by accident: the fallback is an explicit choice.
+    if (options.default_policy == "reject") {
+      LogWarning("no policy at " + policy_path + ": refusing every pull until one is written (--default-policy=reject)");
+      policy = trust::RejectEverythingPolicy(policy_path);
+    } else {
+      LogWarning("no policy at " + policy_path + ": serving " + options.default_policy + " until one is written");
+      policy = load(options.default_policy);
+    }
+  }
   if (!policy.ok()) {
-    LogError("cannot load policy " + policy_path + ": " + std::string(policy.status().message()));
+    LogError("cannot load policy " + policy_path + ": " + std::string(policy.status().message()) +
+             (absl::IsNotFound(policy.status()) ? " (write one, see pullsentry-policy(5), or start with "
+                                                  "--default-policy=reject)"
+                                                : ""));
     return 1;
   }
   PolicyHolder policy_holder(*policy);
-  PolicyReloader reloader(policy_path, &policy_holder, &trust::ContainersPolicy::Load);
+  PolicyReloader reloader(policy_path, &policy_holder, load);
   if (absl::Status watching = reloader.StartWatching(); !watching.ok()) {
     LogWarning("policy file changes will not be noticed (" + std::string(watching.message()) + "); SIGHUP reloads");
   }
@@ -86,9 +102,11 @@ int Run(int argc, char** argv) {
   std::shared_ptr<registry::RegistryClient> registry_client = registry::NewCurlRegistryClient(options.registry);
   auto verifier = std::make_shared<verify::ImageVerifier>(registry_client);
   PullVerifier decide = [verifier, &policy_holder](const reference::ImageReference& image,
+                                                   std::optional<std::string_view> ns,
                                                    const registry::PullContext& context) {
-    std::shared_ptr<const trust::ContainersPolicy> current = policy_holder.Get();
-    return verifier->Verify(*current, image, context);
+    // One snapshot for the whole pull: a reload never changes the rules mid-way.
+    std::shared_ptr<const trust::LoadedPolicy> current = policy_holder.Get();
+    return verifier->Verify(*current, image, ns, context);
   };
 
   grpc::ChannelArguments channel_args;
@@ -110,7 +128,8 @@ int Run(int argc, char** argv) {
   }
   ::chmod(socket_path.c_str(), 0660);
   LogInfo("pullsentryd " + std::string(PULLSENTRY_VERSION) + " serving " + options.listen + " for runtime " +
-          options.runtime_endpoint + " with policy " + policy_path);
+          options.runtime_endpoint + " with policy " + policy_path + " (" +
+          std::string(trust::PolicyFormatName(policy_holder.Get()->format)) + ", hash " + policy_holder.Get()->hash + ")");
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {

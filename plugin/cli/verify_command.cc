@@ -3,7 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "trust/containers_policy.h"
+#include "trust/policy_file.h"
 #include "verify/pipeline/image_verifier.h"
 
 namespace pullsentry::cli {
@@ -15,7 +15,10 @@ Resolves IMAGE at its registry and verifies it against the policy, as
 pullsentryd does for a pull. Exit 0 admitted, 1 refused, 2 usage or
 configuration error.
 
-  --policy FILE              containers-policy.json(5) policy (default /etc/pullsentry/policy.json)
+  --policy FILE              the policy, pullsentry's format or containers-policy.json
+                             (default /etc/pullsentry/policy.json)
+  --namespace NS             decide as for a pod in Kubernetes namespace NS
+  --trust-store DIR          keys and roots named by the policy (default /etc/pullsentry)
   --insecure-registry HOST   reach HOST[:PORT] over plain HTTP (repeatable)
   --auth-file FILE           registry credentials (containers-auth.json format)
   --timeout SECONDS          give up after this long (default 60)
@@ -34,6 +37,8 @@ int RunVerify(const std::vector<std::string>& args) {
   std::string image_text;
   std::string policy_path = "/etc/pullsentry/policy.json";
   std::string output = "text";
+  std::string kube_namespace;
+  trust::PolicyLoadOptions load_options;
   int timeout_seconds = 60;
   registry::RegistryOptions registry_options;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -47,6 +52,10 @@ int RunVerify(const std::vector<std::string>& args) {
       const std::string& value = args[++i];
       if (arg == "--policy") {
         policy_path = value;
+      } else if (arg == "--namespace") {
+        kube_namespace = value;
+      } else if (arg == "--trust-store") {
+        load_options.trust_store_dir = value;
       } else if (arg == "--insecure-registry") {
         registry_options.insecure_registries.insert(value);
       } else if (arg == "--auth-file") {
@@ -74,7 +83,7 @@ int RunVerify(const std::vector<std::string>& args) {
 
   absl::StatusOr<reference::ImageReference> image = reference::ParseNormalized(image_text);
   if (!image.ok()) return Usage(std::string(image.status().message()));
-  absl::StatusOr<std::shared_ptr<const trust::ContainersPolicy>> policy = trust::ContainersPolicy::Load(policy_path);
+  absl::StatusOr<std::shared_ptr<const trust::LoadedPolicy>> policy = trust::LoadPolicyFile(policy_path, load_options);
   if (!policy.ok()) {
     std::cerr << "pullsentry verify: cannot load policy " << policy_path << ": " << policy.status().message() << "\n";
     return kExitUsage;
@@ -83,7 +92,9 @@ int RunVerify(const std::vector<std::string>& args) {
   verify::ImageVerifier verifier(registry::NewCurlRegistryClient(registry_options));
   registry::PullContext context;
   context.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  absl::StatusOr<verify::Verdict> verdict = verifier.Verify(**policy, *image, context);
+  std::optional<std::string_view> ns;
+  if (!kube_namespace.empty()) ns = kube_namespace;
+  absl::StatusOr<verify::Verdict> verdict = verifier.Verify(**policy, *image, ns, context);
 
   // A failure to decide is reported like a refusal: fail closed.
   verify::Verdict result;
@@ -96,7 +107,9 @@ int RunVerify(const std::vector<std::string>& args) {
   if (output == "json") {
     nlohmann::json doc = {{"image", result.image},   {"admitted", result.admitted}, {"digest", result.digest},
                           {"scope", result.scope},   {"reason", result.reason},     {"checks", result.checks},
-                          {"decided", verdict.ok()}, {"version", 1}};
+                          {"decided", verdict.ok()}, {"mode", result.mode},         {"action", result.action},
+                          {"namespace", result.kube_namespace},                     {"policy_hash", result.policy_hash},
+                          {"version", 1}};
     std::cout << doc.dump(2) << "\n";
   } else {
     std::cout << (result.admitted ? "ADMITTED " : "REFUSED ") << result.image;

@@ -144,6 +144,33 @@ class DaemonLifeTest(unittest.TestCase):
         self.assertIn("/nonexistent/key.pub", result.stderr)
         self.assertFalse((self.workdir / "x.sock").exists())
 
+    def test_missing_policy_needs_an_explicit_default(self) -> None:
+        import grpc
+        missing = self.workdir / "absent.json"
+        result = subprocess.run(
+            [str(harness.default_pullsentryd_binary()), "--listen", f"unix://{self.workdir}/x.sock",
+             "--runtime-endpoint", ENV.containerd.endpoint, "--policy", str(missing),
+             "--state-dir", str(self.workdir / "state")],
+            capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(str(missing), result.stderr)
+        self.assertIn("--default-policy", result.stderr)
+
+        # With --default-policy=reject it serves, refusing everything, until
+        # the policy file appears.
+        self.daemon = harness.Pullsentryd(ENV.containerd.endpoint, self.policy_path,
+                                          insecure_registries=ENV.hosts, workdir=self.workdir / "daemon",
+                                          extra_args=["--default-policy", "reject"])
+        self.daemon.start()
+        client = self.daemon.cri()
+        self.addCleanup(client.close)
+        image = self.signed_image("default-policy")
+        ref = image.ref(ENV.registry.host)
+        self.assertEqual(self.pull_code(client, ref), grpc.StatusCode.PERMISSION_DENIED)
+        write_atomically(self.policy_path, json.dumps(self.team_policy().to_dict()))
+        self.assertTrue(wait_for(lambda: self.pull_code(client, ref) is None),
+                        "the new policy file was not picked up:\n" + self.daemon.log_text()[-2000:])
+
     # -- the ledger -----------------------------------------------------------
 
     def test_damaged_ledger_is_set_aside_and_never_admits(self) -> None:

@@ -30,6 +30,7 @@ absl::StatusOr<Verdict> ImageVerifier::Verify(const trust::ContainersPolicy& pol
     // The parser refuses empty requirement lists; refuse here too rather than
     // treat "nothing required" as a yes.
     verdict.reason = "policy has no requirements for scope " + ScopeName(match.scope);
+    verdict.action = "refused";
     return verdict;
   }
 
@@ -37,22 +38,14 @@ absl::StatusOr<Verdict> ImageVerifier::Verify(const trust::ContainersPolicy& pol
   for (const Requirement& requirement : *match.requirements) {
     if (requirement.type == Requirement::Type::kReject) {
       verdict.reason = "policy rejects images in scope " + ScopeName(match.scope);
+      verdict.action = "refused";
       verdict.checks.push_back("reject: refused");
       return verdict;
     }
   }
 
-  // Resolve what the reference names now; everything after this point is
-  // about this digest only, and only this digest is handed to the runtime.
-  if (image.HasDigest()) {
-    verdict.digest = image.digest;
-    verdict.checks.push_back("digest given in reference: " + verdict.digest);
-  } else {
-    absl::StatusOr<registry::FetchedManifest> manifest = registry_->GetManifest(image, image.tag, context);
-    if (!manifest.ok()) return WithContext(manifest.status(), "resolve " + image.String());
-    verdict.digest = manifest->digest;
-    verdict.checks.push_back("resolved tag " + image.tag + " to " + verdict.digest);
-  }
+  absl::StatusOr<std::string> digest = ResolveDigest(image, context, &verdict);
+  if (!digest.ok()) return digest.status();
 
   std::string signers;
   for (const Requirement& requirement : *match.requirements) {
@@ -70,6 +63,7 @@ absl::StatusOr<Verdict> ImageVerifier::Verify(const trust::ContainersPolicy& pol
                                  (step->satisfied ? "verified, " + step->signer : "failed, " + step->reason));
         if (!step->satisfied) {
           verdict.reason = step->reason;
+          verdict.action = "refused";
           return verdict;
         }
         if (!signers.empty()) signers += "; ";
@@ -79,8 +73,43 @@ absl::StatusOr<Verdict> ImageVerifier::Verify(const trust::ContainersPolicy& pol
     }
   }
   verdict.admitted = true;
+  verdict.action = "verified";
   verdict.reason = signers.empty() ? "admitted without signature by policy scope " + ScopeName(match.scope)
                                    : "signed by " + signers;
+  return verdict;
+}
+
+}  // namespace pullsentry::verify
+
+namespace pullsentry::verify {
+
+absl::StatusOr<std::string> ImageVerifier::ResolveDigest(const reference::ImageReference& image,
+                                                         const registry::PullContext& context,
+                                                         Verdict* verdict) const {
+  // Resolve what the reference names now; everything after this point is
+  // about this digest only, and only this digest is handed to the runtime.
+  if (image.HasDigest()) {
+    verdict->digest = image.digest;
+    verdict->checks.push_back("digest given in reference: " + verdict->digest);
+    return verdict->digest;
+  }
+  absl::StatusOr<registry::FetchedManifest> manifest = registry_->GetManifest(image, image.tag, context);
+  if (!manifest.ok()) return WithContext(manifest.status(), "resolve " + image.String());
+  verdict->digest = manifest->digest;
+  verdict->checks.push_back("resolved tag " + image.tag + " to " + verdict->digest);
+  return verdict->digest;
+}
+
+absl::StatusOr<Verdict> ImageVerifier::Verify(const trust::LoadedPolicy& policy,
+                                              const reference::ImageReference& image,
+                                              std::optional<std::string_view> ns,
+                                              const registry::PullContext& context) const {
+  absl::StatusOr<Verdict> verdict = policy.native ? Verify(*policy.native, image, ns, context)
+                                                  : Verify(*policy.containers, image, context);
+  if (verdict.ok()) {
+    verdict->policy_hash = policy.hash;
+    if (ns) verdict->kube_namespace = std::string(*ns);
+  }
   return verdict;
 }
 

@@ -122,3 +122,136 @@ TEST_F(ImageVerifierTest, MostSpecificScopeDecides) {
 
 }  // namespace
 }  // namespace pullsentry::verify
+
+namespace pullsentry::verify {
+namespace {
+
+// The native format: modes, namespaces, break-glass and composition, over
+// the same in-memory registry (which holds no signatures).
+class NativeVerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override { registry_->PutManifest("registry.example/team/app", "v1", kManifest); }
+
+  std::shared_ptr<const trust::NativePolicy> Native(const std::string& json) {
+    auto policy = trust::NativePolicy::Parse(json, std::string(PULLSENTRY_FIXTURES_DIR) + "/crypto");
+    EXPECT_TRUE(policy.ok()) << policy.status();
+    return policy.ok() ? *policy : nullptr;
+  }
+
+  absl::StatusOr<Verdict> Verify(const std::string& json, std::optional<std::string_view> ns = std::nullopt) {
+    auto policy = Native(json);
+    if (!policy) return absl::InternalError("policy did not load");
+    return verifier_.Verify(*policy, Ref("registry.example/team/app:v1"), ns, context_);
+  }
+
+  static std::string TeamScope(const std::string& scope_extra) {
+    return R"({"version":1,"verifiers":{"team":{"type":"cosignKey","keyPaths":["p256.pub.pem"]}},
+        "default":{"require":"reject"},
+        "scopes":[{"match":"registry.example/team","require":"team")" + scope_extra + "}]}";
+  }
+
+  std::shared_ptr<MemoryRegistry> registry_ = std::make_shared<MemoryRegistry>();
+  std::chrono::system_clock::time_point now_ = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21};
+  ImageVerifier verifier_{registry_, [this] { return now_; }};
+  registry::PullContext context_;
+};
+
+TEST_F(NativeVerifierTest, AcceptPinsTheDigestAsVerified) {
+  auto verdict = Verify(R"({"version":1,"default":{"require":"accept"}})");
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_TRUE(verdict->admitted);
+  EXPECT_EQ(verdict->action, "verified");
+  EXPECT_EQ(verdict->mode, "enforce");
+  EXPECT_EQ(verdict->digest, crypto::Sha256Digest(kManifest));
+}
+
+TEST_F(NativeVerifierTest, EnforcedRejectDecidesWithoutTheRegistry) {
+  auto verdict = Verify(R"({"version":1,"default":{"require":"reject"}})");
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_FALSE(verdict->admitted);
+  EXPECT_EQ(verdict->action, "refused");
+  EXPECT_EQ(registry_->calls(), 0);
+}
+
+TEST_F(NativeVerifierTest, EnforceRefusesAnUnsignedImageNamingTheScope) {
+  auto verdict = Verify(TeamScope(""));
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->admitted);
+  EXPECT_NE(verdict->reason.find("no signature found"), std::string::npos) << verdict->reason;
+  EXPECT_NE(verdict->reason.find("registry.example/team"), std::string::npos) << verdict->reason;
+}
+
+TEST_F(NativeVerifierTest, WarnAndAuditAdmitWhatEnforceWouldRefuse) {
+  for (const std::string mode : {"warn", "audit"}) {
+    auto verdict = Verify(TeamScope(R"(,"mode":")" + mode + "\""));
+    ASSERT_TRUE(verdict.ok()) << verdict.status();
+    EXPECT_TRUE(verdict->admitted) << mode;
+    EXPECT_EQ(verdict->action, mode);
+    EXPECT_EQ(verdict->mode, mode);
+    EXPECT_NE(verdict->reason.find("would refuse"), std::string::npos) << verdict->reason;
+  }
+}
+
+TEST_F(NativeVerifierTest, NamespaceOverrideRelaxesOnlyItsNamespace) {
+  std::string json = TeamScope(R"(,"namespaces":{"dev":{"mode":"warn"}})");
+  auto dev = Verify(json, "dev");
+  ASSERT_TRUE(dev.ok());
+  EXPECT_TRUE(dev->admitted);
+  EXPECT_EQ(dev->action, "warn");
+  auto prod = Verify(json, "prod");
+  ASSERT_TRUE(prod.ok());
+  EXPECT_FALSE(prod->admitted);
+  auto none = Verify(json);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->admitted);
+}
+
+TEST_F(NativeVerifierTest, BreakGlassAdmitsItsDigestUntilItExpires) {
+  std::string json = R"({"version":1,"default":{"require":"reject"},"breakGlass":[{"digest":")" +
+                     crypto::Sha256Digest(kManifest) +
+                     R"(","reason":"INC-1: hotfix","expires":"2026-12-01T00:00:00Z"}]})";
+  auto before = Verify(json);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(before->admitted);
+  EXPECT_EQ(before->action, "break-glass");
+  EXPECT_NE(before->reason.find("INC-1"), std::string::npos) << before->reason;
+
+  now_ = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2};
+  auto after = Verify(json);
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->admitted);
+}
+
+TEST_F(NativeVerifierTest, UnsupportedVerifierFailsClosedEvenInsideAnyOf) {
+  auto verdict = Verify(R"({"version":1,"verifiers":{"kl":{"type":"keyless","issuer":"https://issuer.example",
+      "subject":"dev@example.com","trustedRoot":"public-good"}},
+      "default":{"require":{"anyOf":["kl","accept"]}}})");
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->admitted);
+  EXPECT_NE(verdict->reason.find("not supported yet"), std::string::npos) << verdict->reason;
+}
+
+TEST_F(NativeVerifierTest, RegistryFailureWhileCheckingSignaturesIsAFailureToDecide) {
+  auto policy = Native(TeamScope(""));
+  ASSERT_TRUE(policy);
+  // Resolve the tag first, then break the registry for the signature fetch.
+  auto image = Ref("registry.example/team/app@" + crypto::Sha256Digest(kManifest));
+  registry_->FailWith(absl::UnavailableError("registry registry.example unreachable"));
+  auto verdict = verifier_.Verify(*policy, image, std::nullopt, context_);
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(NativeVerifierTest, LoadedPolicyRecordsHashAndNamespace) {
+  auto loaded = std::make_shared<trust::LoadedPolicy>();
+  loaded->format = trust::PolicyFormat::kNative;
+  loaded->native = Native(R"({"version":1,"default":{"require":"accept"}})");
+  loaded->hash = loaded->native->Hash();
+  auto verdict = verifier_.Verify(*loaded, Ref("registry.example/team/app:v1"), "team-a", context_);
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_EQ(verdict->policy_hash, loaded->native->Hash());
+  EXPECT_EQ(verdict->kube_namespace, "team-a");
+}
+
+}  // namespace
+}  // namespace pullsentry::verify

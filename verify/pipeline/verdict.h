@@ -16,6 +16,15 @@ struct Verdict {
   std::string scope;   // the policy scope that decided
   std::string reason;  // one line: who signed when admitted, what failed when refused
   std::vector<std::string> checks;  // every check performed, in order, with its outcome
+
+  // How the decision was reached (pullsentry's native policy format; a
+  // containers-policy.json decision is always "enforce").
+  std::string mode = "enforce";  // enforce, warn, audit
+  // verified, break-glass, warn (admitted, would refuse), audit (admitted,
+  // would refuse), refused
+  std::string action;
+  std::string kube_namespace;  // the pod's namespace, when the pull named one
+  std::string policy_hash;     // the policy and trust material that decided
 };
 
 }  // namespace pullsentry::verify

@@ -1,0 +1,139 @@
+#include "trust/policy_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "absl/status/status.h"
+#include "trust/strict_json.h"
+#include "verify/crypto/digest.h"
+
+namespace pullsentry::trust {
+namespace {
+
+constexpr size_t kMaxPolicyFileBytes = 1u << 20;
+
+absl::StatusOr<std::string> ReadPolicyBytes(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return absl::NotFoundError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  std::string data;
+  absl::Status status;
+  if (::fstat(fd, &st) != 0) {
+    status = absl::InternalError("cannot stat " + path + ": " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    status = absl::InvalidArgumentError(path + " is not a regular file");
+  } else if (static_cast<size_t>(st.st_size) > kMaxPolicyFileBytes) {
+    status = absl::InvalidArgumentError(path + " is larger than 1 MiB");
+  } else {
+    data.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < data.size()) {
+      ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    if (got != data.size()) status = absl::DataLossError("short read of " + path + " (changed while reading?)");
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+  return data;
+}
+
+absl::Status Named(const std::string& path, const absl::Status& status) {
+  std::string message(status.message());
+  if (message.starts_with(path)) return status;
+  return absl::Status(status.code(), path + ": " + message);
+}
+
+// The hash of everything a decision depends on: the policy's bytes and the
+// fingerprint of every key it loaded.
+std::string HashOf(std::string_view bytes, const std::vector<std::string>& key_fingerprints) {
+  std::string material = crypto::Sha256Digest(bytes);
+  for (const std::string& fingerprint : key_fingerprints) material += "\n" + fingerprint;
+  return crypto::Sha256Digest(material);
+}
+
+void CollectKeys(const std::vector<NamedKey>& keys, std::set<std::string>* files, std::vector<std::string>* prints) {
+  for (const NamedKey& key : keys) {
+    if (key.source.starts_with("/")) files->insert(key.source);
+    prints->push_back(key.source + "=" + key.key->Fingerprint());
+  }
+}
+
+}  // namespace
+
+std::string_view PolicyFormatName(PolicyFormat format) {
+  return format == PolicyFormat::kNative ? "native" : "containers-policy.json";
+}
+
+absl::StatusOr<PolicyFormat> DetectPolicyFormat(std::string_view json) {
+  absl::StatusOr<nlohmann::json> doc = internal::ParseStrictJson(json);
+  if (!doc.ok()) return doc.status();
+  if (!doc->is_object()) return absl::InvalidArgumentError("a policy must be a JSON object");
+  if (doc->contains("version")) return PolicyFormat::kNative;
+  if (doc->contains("default") || doc->contains("transports")) return PolicyFormat::kContainers;
+  return absl::InvalidArgumentError(
+      "not a policy pullsentry knows: expected \"version\" (pullsentry's format) or \"default\" "
+      "(containers-policy.json)");
+}
+
+absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::string& path,
+                                                                  const PolicyLoadOptions& options) {
+  auto loaded = std::make_shared<LoadedPolicy>();
+  loaded->path = std::filesystem::absolute(path).lexically_normal().string();
+  absl::StatusOr<std::string> bytes = ReadPolicyBytes(loaded->path);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<PolicyFormat> format = DetectPolicyFormat(*bytes);
+  if (!format.ok()) return Named(loaded->path, format.status());
+  loaded->format = *format;
+  const std::string base_dir = std::filesystem::path(loaded->path).parent_path().string();
+
+  std::set<std::string> files{loaded->path};
+  std::vector<std::string> fingerprints;
+  if (loaded->format == PolicyFormat::kNative) {
+    NativePolicyOptions native_options;
+    native_options.base_dir = base_dir;
+    native_options.trust_store_dir = options.trust_store_dir;
+    auto native = NativePolicy::Parse(*bytes, native_options);
+    if (!native.ok()) return Named(loaded->path, native.status());
+    loaded->native = *native;
+    for (const auto& [name, verifier] : loaded->native->verifiers()) CollectKeys(verifier->keys, &files, &fingerprints);
+    loaded->hash = loaded->native->Hash();
+  } else {
+    auto containers = ContainersPolicy::Parse(*bytes, base_dir);
+    if (!containers.ok()) return Named(loaded->path, containers.status());
+    loaded->containers = *containers;
+    for (const std::string& key_file : loaded->containers->KeyFiles()) files.insert(key_file);
+    auto collect = [&](const std::vector<Requirement>& requirements) {
+      for (const Requirement& requirement : requirements) CollectKeys(requirement.keys, &files, &fingerprints);
+    };
+    collect(loaded->containers->GlobalDefault());
+    if (const auto* docker_default = loaded->containers->DockerDefault()) collect(*docker_default);
+    for (const auto& [scope, requirements] : loaded->containers->DockerScopes()) collect(requirements);
+    std::sort(fingerprints.begin(), fingerprints.end());
+    loaded->hash = HashOf(*bytes, fingerprints);
+  }
+  loaded->files.assign(files.begin(), files.end());
+  return std::shared_ptr<const LoadedPolicy>(std::move(loaded));
+}
+
+std::shared_ptr<const LoadedPolicy> RejectEverythingPolicy(const std::string& path) {
+  constexpr std::string_view kRejectAll = R"({"default":[{"type":"reject"}]})";
+  auto loaded = std::make_shared<LoadedPolicy>();
+  loaded->path = path;
+  loaded->format = PolicyFormat::kContainers;
+  loaded->containers = *ContainersPolicy::Parse(kRejectAll, "/");
+  loaded->hash = HashOf(kRejectAll, {});
+  loaded->files = {path};
+  return loaded;
+}
+
+}  // namespace pullsentry::trust
