@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev libssl-dev nlohmann-json3-dev libcurl4-openssl-dev
   libseccomp-dev libgtest-dev libgmock-dev libcbor-dev
   # real peers for the demo and the end-to-end tests
-  containerd runc docker-registry openssl ca-certificates
+  containerd runc docker-registry skopeo openssl ca-certificates
   # independent fixture makers and the test-side CRI client
   python3 python3-cryptography python3-grpcio python3-protobuf
 )
