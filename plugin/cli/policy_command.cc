@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "plugin/cli/policy_import_command.h"
 #include "plugin/cli/verify_command.h"
 #include "trust/containers_policy.h"
 #include "trust/containers_policy_lint.h"
@@ -425,6 +426,7 @@ int RunPolicy(const std::vector<std::string>& args) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (sub == "lint") return RunLint(rest);
   if (sub == "explain") return RunExplain(rest);
+  if (sub == "import") return RunPolicyImport(rest);
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::cout << kPolicyUsage;
     return 0;
