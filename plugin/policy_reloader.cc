@@ -42,6 +42,7 @@ absl::Status PolicyReloader::Reload(const std::string& why) {
              std::string(loaded.status().message()));
     return loaded.status();
   }
+  for (const std::string& warning : (*loaded)->warnings) LogWarning("policy " + policy_path_ + ": " + warning);
   holder_->Replace(*loaded);
   ++reloads_;
   LogInfo("policy reloaded (" + why + ") from " + policy_path_ + ", " +

@@ -79,6 +79,7 @@ int Run(int argc, char** argv) {
                                                 : ""));
     return 1;
   }
+  for (const std::string& warning : (*policy)->warnings) LogWarning("policy " + policy_path + ": " + warning);
   PolicyHolder policy_holder(*policy);
   PolicyReloader reloader(policy_path, &policy_holder, load);
   if (absl::Status watching = reloader.StartWatching(); !watching.ok()) {

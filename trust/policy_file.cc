@@ -11,6 +11,7 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "trust/notation_import.h"
 #include "trust/strict_json.h"
 #include "verify/crypto/digest.h"
 
@@ -71,13 +72,20 @@ void CollectKeys(const std::vector<NamedKey>& keys, std::set<std::string>* files
 }  // namespace
 
 std::string_view PolicyFormatName(PolicyFormat format) {
-  return format == PolicyFormat::kNative ? "native" : "containers-policy.json";
+  switch (format) {
+    case PolicyFormat::kNative: return "native";
+    case PolicyFormat::kNotation: return "notation trustpolicy.json";
+    case PolicyFormat::kContainers: return "containers-policy.json";
+  }
+  return "?";
 }
 
 absl::StatusOr<PolicyFormat> DetectPolicyFormat(std::string_view json) {
   absl::StatusOr<nlohmann::json> doc = internal::ParseStrictJson(json);
   if (!doc.ok()) return doc.status();
   if (!doc->is_object()) return absl::InvalidArgumentError("a policy must be a JSON object");
+  // Notation's trust policy has a "version" too ("1.0"): tell it by its list.
+  if (doc->contains("trustPolicies")) return PolicyFormat::kNotation;
   if (doc->contains("version")) return PolicyFormat::kNative;
   if (doc->contains("default") || doc->contains("transports")) return PolicyFormat::kContainers;
   return absl::InvalidArgumentError(
@@ -98,11 +106,19 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
 
   std::set<std::string> files{loaded->path};
   std::vector<std::string> fingerprints;
-  if (loaded->format == PolicyFormat::kNative) {
+  if (loaded->format == PolicyFormat::kNative || loaded->format == PolicyFormat::kNotation) {
+    std::string native_json = *bytes;
+    if (loaded->format == PolicyFormat::kNotation) {
+      // Loaded as it is: converted to the native form, which decides the same.
+      absl::StatusOr<NotationImport> converted = ImportNotationTrustPolicy(*bytes);
+      if (!converted.ok()) return Named(loaded->path, converted.status());
+      native_json = std::move(converted->native_json);
+      loaded->warnings = std::move(converted->warnings);
+    }
     NativePolicyOptions native_options;
     native_options.base_dir = base_dir;
     native_options.trust_store_dir = options.trust_store_dir;
-    auto native = NativePolicy::Parse(*bytes, native_options);
+    auto native = NativePolicy::Parse(native_json, native_options);
     if (!native.ok()) return Named(loaded->path, native.status());
     loaded->native = *native;
     for (const auto& [name, verifier] : loaded->native->verifiers()) CollectKeys(verifier->keys, &files, &fingerprints);

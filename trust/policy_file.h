@@ -17,9 +17,11 @@ namespace pullsentry::trust {
 
 enum class PolicyFormat {
   kContainers,  // containers-policy.json(5)
-  kNative,      // pullsentry's own format (native_policy.md): has "version"
+  kNative,      // pullsentry's own format (native_policy.md): has "version" 1
+  kNotation,    // Notation's trustpolicy.json / trustpolicy.oci.json: has "trustPolicies"
 };
-std::string_view PolicyFormatName(PolicyFormat format);  // "containers-policy.json", "native"
+// "containers-policy.json", "native", "notation trustpolicy.json"
+std::string_view PolicyFormatName(PolicyFormat format);
 
 // Recognises the format from the document's top-level keys. InvalidArgument
 // when it is neither (not an object, or no "version" / "default" key).
@@ -29,7 +31,8 @@ struct LoadedPolicy {
   std::string path;  // absolute
   PolicyFormat format = PolicyFormat::kContainers;
   std::shared_ptr<const ContainersPolicy> containers;  // set for kContainers
-  std::shared_ptr<const NativePolicy> native;          // set for kNative
+  std::shared_ptr<const NativePolicy> native;          // set for kNative and kNotation (converted)
+  std::vector<std::string> warnings;  // what an operator must know (e.g. a converted skip policy)
   // "sha256:<hex>" over the policy and the trust material it loaded: equal
   // hashes mean equal decisions. Cached verdicts are keyed on it.
   std::string hash;
