@@ -129,6 +129,33 @@ class DaemonLifeTest(unittest.TestCase):
         self.assertEqual(self.pull_code(client, unsigned.ref(ENV.registry.host)),
                          grpc.StatusCode.PERMISSION_DENIED)
 
+    def test_notation_trust_policy_loads_as_it_is_and_fails_closed(self) -> None:
+        import grpc
+        host = ENV.registry.host
+        signed = harness.make_image(ENV.registry.client(), "notation/signed", "v1")
+        open_image = harness.make_image(ENV.registry.client(), "notation/open", "v1")
+        trust_policy = {"version": "1.0", "trustPolicies": [
+            {"name": "team", "registryScopes": [f"{host}/notation/signed"],
+             "signatureVerification": {"level": "strict"},
+             "trustStores": ["ca:team"], "trustedIdentities": ["*"]},
+            {"name": "open", "registryScopes": [f"{host}/notation/open"],
+             "signatureVerification": {"level": "skip"}}]}
+        client = self.start_daemon(json.dumps(trust_policy))
+        self.assertIn("notation trustpolicy.json", self.daemon.log_text())
+        # Notation signatures are not verified yet: a scope that needs them refuses.
+        try:
+            client.pull(signed.ref(host), timeout=30)
+            self.fail("a Notation-verified scope admitted an image pullsentry cannot verify yet")
+        except CriError as exc:
+            self.assertEqual(exc.code, grpc.StatusCode.PERMISSION_DENIED)
+            self.assertIn("not supported yet", exc.message)
+        # skip admits, and the conversion's warning is in the log.
+        self.assertIsNone(self.pull_code(client, open_image.ref(host)))
+        self.assertIn("skip", self.daemon.log_text())
+        # Nothing outside the policy's scopes is admitted (no "*" policy).
+        other = harness.make_image(ENV.registry.client(), "elsewhere/app", "v1")
+        self.assertEqual(self.pull_code(client, other.ref(host)), grpc.StatusCode.PERMISSION_DENIED)
+
     # -- start-up -------------------------------------------------------------
 
     def test_unloadable_policy_stops_start_up_naming_file_and_error(self) -> None:
