@@ -153,6 +153,36 @@ def main():
               and verdict.get("digest") == digest and len(verdict.get("checks", [])) > 0,
               as_json.stdout + as_json.stderr)
 
+        # The same checks with pullsentry's own policy format.
+        for name, key, mode in (("native-good", "signer.pub", "enforce"), ("native-wrong-key", "other.pub", "enforce"),
+                                ("native-warn", "other.pub", "warn")):
+            (tmp / (name + ".json")).write_text(json.dumps({
+                "version": 1,
+                "verifiers": {"team-key": {"type": "cosignKey", "keyPaths": [key]}},
+                "default": {"require": "reject"},
+                "scopes": [{"match": host + "/acme", "mode": mode, "require": "team-key",
+                            "identity": {"type": "repository"}}],
+            }))
+        good = explain("native-good.json")
+        out = good.stdout + good.stderr
+        check("native: admitted with the policy's key: exit 0", good.returncode == 0, out)
+        check("native: verdict line names action and digest",
+              "verdict:     ADMITTED [verified] (%s)" % digest in good.stdout, out)
+        check("native: checks are listed", "\n  - " in good.stdout.split("verdict:")[-1], out)
+        wrong = explain("native-wrong-key.json")
+        out = wrong.stdout + wrong.stderr
+        check("native: refused with another key: exit 1", wrong.returncode == 1
+              and "verdict:     REFUSED" in wrong.stdout, out)
+        warn = explain("native-warn.json", "--output", "json")
+        try:
+            doc = json.loads(warn.stdout)
+        except ValueError:
+            doc = {}
+        verdict = doc.get("verdict", {})
+        check("native json: warn mode admits what it would refuse",
+              warn.returncode == 0 and verdict.get("admitted") is True and verdict.get("action") == "warn"
+              and verdict.get("mode") == "warn" and verdict.get("digest") == digest, warn.stdout + warn.stderr)
+
     server.shutdown()
     print("%d failed" % len(failures))
     return 1 if failures else 0
