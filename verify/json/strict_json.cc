@@ -1,4 +1,4 @@
-#include "verify/cosign/strict_json.h"
+#include "verify/json/strict_json.h"
 
 #include <optional>
 #include <set>
@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 
-namespace pullsentry::cosign::internal {
+namespace pullsentry::json {
 namespace {
 
 // Thrown from the parser callback and caught below; never leaves this file.
@@ -81,4 +81,4 @@ const char* JsonTypeName(const nlohmann::json& value) {
   }
 }
 
-}  // namespace pullsentry::cosign::internal
+}  // namespace pullsentry::json
