@@ -313,13 +313,18 @@ class NativePolicyBuilder {
           return Error(at, absl::StrCat(Quote(entry), " is not a key name: \"keys\" holds file names in ",
                                         options_.trust_store_dir, "/keys (use \"keyPaths\" for paths)"));
         }
-        path = absl::StrCat(options_.trust_store_dir, "/keys/", entry);
       } else {
         path = entry;
         if (!entry.starts_with('/') && !options_.base_dir.empty()) path = absl::StrCat(options_.base_dir, "/", entry);
       }
       if (v->keys.size() >= kMaxNativeKeysPerVerifier) {
         return Error(at, absl::StrCat("more than ", kMaxNativeKeysPerVerifier, " keys in one verifier"));
+      }
+      if (from_trust_store) {
+        auto key = TrustStoreKey(entry);
+        if (!key.ok()) return Error(at, std::string(key.status().message()));
+        v->keys.push_back(std::move(*key));
+        continue;
       }
       auto pem = native_internal::ReadBoundedFile(path, kMaxKeyFileBytes, "key file");
       if (!pem.ok()) return Error(at, std::string(pem.status().message()));
@@ -328,6 +333,17 @@ class NativePolicyBuilder {
       v->keys.push_back(NamedKey{path, std::move(*key)});
     }
     return absl::OkStatus();
+  }
+
+  // The store is opened (loaded and checked whole) at the first "keys" name,
+  // unless the caller passed one in.
+  absl::StatusOr<NamedKey> TrustStoreKey(const std::string& name) {
+    if (trust_store_ == nullptr) {
+      auto store = TrustStore::Open(options_.trust_store_dir);
+      if (!store.ok()) return store.status();
+      trust_store_ = std::move(*store);
+    }
+    return trust_store_->Key(name);
   }
 
   // "<field>" (exact) or "<field>Regex" (ECMAScript, whole value): exactly one.
@@ -602,6 +618,7 @@ class NativePolicyBuilder {
 
   std::string_view text_;
   const NativePolicyOptions& options_;
+  std::shared_ptr<const TrustStore> trust_store_ = options_.trust_store;
   std::shared_ptr<NativePolicy> policy_;
 };
 

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "trust/containers_policy.h"
 #include "trust/notation_trust_policy.h"
+#include "trust/trust_store.h"
 #include "verify/reference/image_reference.h"
 
 namespace pullsentry::trust {
@@ -203,8 +204,11 @@ Decision Decide(const ResolvedRule& rule, const Evaluation& evaluation, const Br
 struct NativePolicyOptions {
   // Relative "keyPaths" resolve against this (the policy file's directory).
   std::string base_dir;
-  // "keys" names resolve to <trust_store_dir>/keys/<name>.
-  std::string trust_store_dir = "/etc/pullsentry";
+  // "keys" names are looked up in `trust_store` (trust/trust_store.h) when
+  // set; otherwise the trust store under trust_store_dir is opened, and must
+  // load whole, when the first "keys" name is met.
+  std::string trust_store_dir = kDefaultTrustStoreRoot;
+  std::shared_ptr<const TrustStore> trust_store;
 };
 
 class NativePolicy {
