@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -311,13 +312,17 @@ class NativeLinter {
                                  options_.trust_store_dir, "/keys (use \"keyPaths\" for paths)"));
           continue;
         }
-        path = absl::StrCat(options_.trust_store_dir, "/keys/", entry);
       } else {
         path = entry;
         if (!entry.starts_with('/') && !options_.base_dir.empty()) path = absl::StrCat(options_.base_dir, "/", entry);
       }
       if (count++ >= kMaxNativeKeysPerVerifier) {
         Error(at, absl::StrCat("more than ", kMaxNativeKeysPerVerifier, " keys in one verifier"));
+        continue;
+      }
+      if (from_trust_store) {
+        absl::Status found = TrustStoreKey(entry);
+        if (!found.ok()) Error(at, std::string(found.message()));
         continue;
       }
       auto pem = native_internal::ReadBoundedFile(path, kMaxKeyFileBytes, "key file");
@@ -328,6 +333,17 @@ class NativeLinter {
       auto key = crypto::PublicKey::FromPem(*pem);
       if (!key.ok()) Error(at, absl::StrCat("key file ", Quote(path), ": ", std::string(key.status().message())));
     }
+  }
+
+  // As NativePolicyBuilder::TrustStoreKey: the store is opened once, at the
+  // first "keys" name, unless the caller passed one in.
+  absl::Status TrustStoreKey(const std::string& name) {
+    if (!trust_store_.has_value()) {
+      trust_store_ = options_.trust_store != nullptr ? options_.trust_store
+                                                     : TrustStore::Open(options_.trust_store_dir);
+    }
+    if (!trust_store_->ok()) return trust_store_->status();
+    return (**trust_store_)->Key(name).status();
   }
 
   void Matcher(const json& spec, const Pointer& where, const std::string& field) {
@@ -689,6 +705,7 @@ class NativeLinter {
 
   std::string_view text_;
   const NativePolicyOptions& options_;
+  std::optional<absl::StatusOr<std::shared_ptr<const TrustStore>>> trust_store_;
   Clock::time_point now_;
   std::map<std::string, Declared> declared_;
   std::vector<LintFinding> findings_;

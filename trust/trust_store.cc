@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -213,10 +212,6 @@ std::vector<crypto::X509Ptr> X509CertStore::CopyCertificates() const {
 class TrustStoreLoader {
  public:
   explicit TrustStoreLoader(std::string root) : store_(new TrustStore()) {
-    if (!root.starts_with('/')) {
-      char cwd[PATH_MAX];
-      if (getcwd(cwd, sizeof cwd) != nullptr) root = absl::StrCat(cwd, std::string_view(cwd) == "/" ? "" : "/", root);
-    }
     while (root.size() > 1 && root.ends_with('/')) root.pop_back();
     store_->root_ = root;
   }

@@ -78,10 +78,12 @@ struct SigstoreTrustedRoot {
 
 class TrustStore {
  public:
-  // Loads the store under `root` (made absolute against the working
-  // directory; not resolved further). The root itself may be reached through
-  // symlinks — it is the operator's choice of path — but must be a directory
-  // that passes the same ownership and mode checks as everything beneath it;
+  // Loads the store under `root`, a path kept as given: paths in errors,
+  // NamedKey::source, Files() and Directories() start with it, and a
+  // relative root is relative to the working directory at Open. The root
+  // itself may be reached through symlinks — it is the operator's choice of
+  // path — but must be a directory that passes the same ownership and mode
+  // checks as everything beneath it;
   // every entry beneath is opened relative to its parent's descriptor with
   // O_NOFOLLOW and checked on the open descriptor (fstat), so what is checked
   // is what is read.
@@ -122,9 +124,9 @@ class TrustStore {
   // key on it together with the policy's hash.
   const std::string& Hash() const { return hash_; }
 
-  // Absolute paths of every file read, sorted.
+  // Paths of every file read, sorted; under root() as given.
   const std::vector<std::string>& Files() const { return files_; }
-  // Absolute paths of every directory listed, the root first: watching them
+  // Paths of every directory listed, the root first: watching them
   // catches files added or removed, which Files() cannot.
   const std::vector<std::string>& Directories() const { return directories_; }
 

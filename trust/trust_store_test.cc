@@ -314,6 +314,18 @@ TEST_F(TrustStoreTest, FollowsASymlinkedRoot) {
   EXPECT_EQ((*store)->Key("team")->source, link + "/keys/team.pub");
 }
 
+TEST_F(TrustStoreTest, KeepsARelativeRootAsGiven) {
+  Populate();
+  char cwd[4096];
+  ASSERT_NE(getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(chdir(base_.c_str()), 0);
+  auto store = TrustStore::Open("store/");
+  ASSERT_EQ(chdir(cwd), 0);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->root(), "store");
+  EXPECT_EQ((*store)->Key("team")->source, "store/keys/team.pub");
+}
+
 // --- Who may write ---
 
 TEST_F(TrustStoreTest, RefusesAWorldWritableFile) {
