@@ -346,17 +346,6 @@ class NativePolicyBuilder {
     return trust_store_->Key(name);
   }
 
-  // The store is opened (loaded and checked whole) at the first "keys" name,
-  // unless the caller passed one in.
-  absl::StatusOr<NamedKey> TrustStoreKey(const std::string& name) {
-    if (trust_store_ == nullptr) {
-      auto store = TrustStore::Open(options_.trust_store_dir);
-      if (!store.ok()) return store.status();
-      trust_store_ = std::move(*store);
-    }
-    return trust_store_->Key(name);
-  }
-
   // "<field>" (exact) or "<field>Regex" (ECMAScript, whole value): exactly one.
   absl::Status Matcher(const json& spec, const Pointer& where, const std::string& field, Verifier::Matcher* out) {
     std::string regex_field = field + "Regex";

@@ -26,7 +26,6 @@
 #include "trust/containers_policy.h"
 #include "trust/notation_trust_policy.h"
 #include "trust/trust_store.h"
-#include "trust/trust_store.h"
 #include "verify/reference/image_reference.h"
 
 namespace pullsentry::trust {
