@@ -97,12 +97,16 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
                                                                   const PolicyLoadOptions& options) {
   auto loaded = std::make_shared<LoadedPolicy>();
   loaded->path = std::filesystem::absolute(path).lexically_normal().string();
-  absl::StatusOr<std::string> bytes = ReadPolicyBytes(loaded->path);
+  // Errors name the file as the operator spelled it.
+  absl::StatusOr<std::string> bytes = ReadPolicyBytes(path);
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<PolicyFormat> format = DetectPolicyFormat(*bytes);
-  if (!format.ok()) return Named(loaded->path, format.status());
+  if (!format.ok()) return Named(path, format.status());
   loaded->format = *format;
-  const std::string base_dir = std::filesystem::path(loaded->path).parent_path().string();
+  // Relative key paths resolve against the policy's directory, spelled as
+  // the operator spelled the policy's path (so messages stay readable).
+  std::string base_dir = std::filesystem::path(path).parent_path().string();
+  if (base_dir.empty()) base_dir = ".";
 
   std::set<std::string> files{loaded->path};
   std::vector<std::string> fingerprints;
@@ -111,7 +115,7 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
     if (loaded->format == PolicyFormat::kNotation) {
       // Loaded as it is: converted to the native form, which decides the same.
       absl::StatusOr<NotationImport> converted = ImportNotationTrustPolicy(*bytes);
-      if (!converted.ok()) return Named(loaded->path, converted.status());
+      if (!converted.ok()) return Named(path, converted.status());
       native_json = std::move(converted->native_json);
       loaded->warnings = std::move(converted->warnings);
     }
@@ -119,13 +123,13 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
     native_options.base_dir = base_dir;
     native_options.trust_store_dir = options.trust_store_dir;
     auto native = NativePolicy::Parse(native_json, native_options);
-    if (!native.ok()) return Named(loaded->path, native.status());
+    if (!native.ok()) return Named(path, native.status());
     loaded->native = *native;
     for (const auto& [name, verifier] : loaded->native->verifiers()) CollectKeys(verifier->keys, &files, &fingerprints);
     loaded->hash = loaded->native->Hash();
   } else {
     auto containers = ContainersPolicy::Parse(*bytes, base_dir);
-    if (!containers.ok()) return Named(loaded->path, containers.status());
+    if (!containers.ok()) return Named(path, containers.status());
     loaded->containers = *containers;
     for (const std::string& key_file : loaded->containers->KeyFiles()) files.insert(key_file);
     auto collect = [&](const std::vector<Requirement>& requirements) {

@@ -18,6 +18,8 @@
 #include "trust/containers_policy_lint.h"
 #include "trust/native_policy.h"
 #include "trust/native_policy_lint.h"
+#include "trust/notation_import.h"
+#include "trust/policy_file.h"
 #include "verify/pipeline/image_verifier.h"
 #include "verify/registry/registry_client.h"
 
@@ -188,9 +190,20 @@ int RunLint(const std::vector<std::string>& args) {
     std::cerr << "pullsentry policy lint: " << path << ": " << error << "\n";
     return kExitUsage;
   }
-  bool native = trust::LooksLikeNativePolicy(text);
+  absl::StatusOr<trust::PolicyFormat> format = trust::DetectPolicyFormat(text);
+  bool notation = format.ok() && *format == trust::PolicyFormat::kNotation;
+  bool native = !notation && trust::LooksLikeNativePolicy(text);
   std::vector<trust::LintFinding> findings;
-  if (native) {
+  if (notation) {
+    // A Notation trust policy is checked by converting it as the daemon does.
+    absl::StatusOr<trust::NotationImport> converted = trust::ImportNotationTrustPolicy(text);
+    if (!converted.ok()) {
+      findings.push_back({trust::LintFinding::Severity::kError, "", 0, 0, std::string(converted.status().message())});
+    } else {
+      for (const std::string& warning : converted->warnings)
+        findings.push_back({trust::LintFinding::Severity::kWarning, "", 0, 0, warning});
+    }
+  } else if (native) {
     trust::NativePolicyOptions options;
     options.base_dir = BaseDir(path);
     options.trust_store_dir = trust_store;
@@ -214,6 +227,7 @@ int RunLint(const std::vector<std::string>& args) {
     nlohmann::json doc = {{"version", 1},        {"file", path},         {"errors", errors},
                           {"warnings", warnings}, {"findings", list}};
     if (native) doc["format"] = "native";
+    if (notation) doc["format"] = "notation";
     std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     for (const trust::LintFinding& f : findings) {
@@ -362,8 +376,20 @@ std::string ModeMeaning(trust::PolicyMode mode) {
 
 std::string MatcherText(const trust::Verifier::Matcher& m) { return m.text + (m.is_regex ? " (regex, whole value)" : " (exact)"); }
 
+// The native policy behind `path`: pullsentry's format as it is, or a Notation
+// trust policy converted as the daemon converts it.
+absl::StatusOr<std::shared_ptr<const trust::NativePolicy>> LoadNativeForExplain(const std::string& path,
+                                                                             const std::string& trust_store) {
+  trust::PolicyLoadOptions options;
+  options.trust_store_dir = trust_store;
+  auto file = trust::LoadPolicyFile(path, options);
+  if (!file.ok()) return file.status();
+  if (!(*file)->native) return absl::InvalidArgumentError(path + " is not in pullsentry's format");
+  return (*file)->native;
+}
+
 int ExplainNative(const ExplainRequest& req, const reference::ImageReference& image) {
-  auto loaded = trust::NativePolicy::Load(req.policy_path, req.trust_store);
+  auto loaded = LoadNativeForExplain(req.policy_path, req.trust_store);
   if (!loaded.ok()) {
     std::cerr << "pullsentry policy explain: cannot load policy: " << loaded.status().message()
               << "\n(run 'pullsentry policy lint " << req.policy_path;
