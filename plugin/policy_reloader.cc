@@ -69,8 +69,11 @@ void PolicyReloader::UpdateWatchesLocked() {
   watches_.clear();
   watched_files_ = {policy_path_};
   for (const std::string& file : holder_->Get()->files) watched_files_.push_back(file);
+  whole_directory_watches_.clear();
   std::set<std::string> directories;
   for (const std::string& file : watched_files_) directories.insert(Directory(file));
+  std::set<std::string> whole(holder_->Get()->directories.begin(), holder_->Get()->directories.end());
+  directories.insert(whole.begin(), whole.end());
   for (const std::string& dir : directories) {
     int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
                                  IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB);
@@ -79,6 +82,7 @@ void PolicyReloader::UpdateWatchesLocked() {
       continue;
     }
     watches_.push_back(wd);
+    if (whole.count(dir)) whole_directory_watches_.insert(wd);
   }
 }
 
@@ -100,12 +104,17 @@ void PolicyReloader::WatchLoop(std::chrono::milliseconds settle) {
     ssize_t n;
     while ((n = ::read(inotify_fd_, buffer, sizeof buffer)) > 0) {
       std::vector<std::string> files;
+      std::set<int> whole;
       {
         std::lock_guard lock(reload_mu_);
         files = watched_files_;
+        whole = whole_directory_watches_;
       }
       for (char* p = buffer; p < buffer + n;) {
         auto* event = reinterpret_cast<struct inotify_event*>(p);
+        // Editors' hidden swap files are not trust material.
+        bool hidden = event->len > 0 && event->name[0] == '.';
+        if (whole.count(event->wd) && !hidden) pending = true;
         if (event->len > 0) {
           for (const std::string& file : files) {
             if (std::filesystem::path(file).filename() == event->name) pending = true;

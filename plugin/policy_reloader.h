@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +58,7 @@ class PolicyReloader {
   int stop_fd_ = -1;  // eventfd that ends the watch loop
   std::vector<int> watches_;
   std::vector<std::string> watched_files_;  // absolute paths whose change matters
+  std::set<int> whole_directory_watches_;   // any change under these matters
   std::thread watcher_;
 };
 

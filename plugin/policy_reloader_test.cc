@@ -134,3 +134,75 @@ TEST_F(PolicyReloaderTest, ReadersAlwaysSeeAWholePolicyDuringReloads) {
 
 }  // namespace
 }  // namespace pullsentry::plugin
+
+namespace pullsentry::plugin {
+namespace {
+
+// The trust store is part of the set a reload validates whole.
+class TrustStoreReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "reload-store-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    fs::permissions(root_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+    fs::create_directory(root_ / "keys");
+    fs::copy_file(fs::path(PULLSENTRY_FIXTURES_DIR) / "crypto" / "p256.pub.pem", root_ / "keys" / "team.pub");
+    fs::permissions(root_ / "keys" / "team.pub", fs::perms::owner_read | fs::perms::owner_write |
+                                                      fs::perms::group_read | fs::perms::others_read);
+    policy_path_ = (root_ / "policy.json").string();
+    std::ofstream(policy_path_) << R"({"version":1,"verifiers":{"team":{"type":"cosignKey","keys":["team"]}},
+        "default":{"require":"team"}})";
+    load_ = [root = root_.string()](const std::string& path) {
+      trust::PolicyLoadOptions options;
+      options.trust_store_dir = root;
+      return trust::LoadPolicyFile(path, options);
+    };
+    auto policy = load_(policy_path_);
+    ASSERT_TRUE(policy.ok()) << policy.status();
+    holder_ = std::make_unique<PolicyHolder>(*policy);
+    reloader_ = std::make_unique<PolicyReloader>(policy_path_, holder_.get(), load_);
+  }
+  void TearDown() override {
+    reloader_.reset();
+    fs::remove_all(root_);
+  }
+
+  template <typename Predicate>
+  static bool WaitFor(Predicate done) {
+    for (int i = 0; i < 250 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return done();
+  }
+
+  fs::path root_;
+  std::string policy_path_;
+  PolicyReloader::Loader load_;
+  std::unique_ptr<PolicyHolder> holder_;
+  std::unique_ptr<PolicyReloader> reloader_;
+};
+
+TEST_F(TrustStoreReloadTest, HashCoversTheTrustStore) {
+  auto before = holder_->Get();
+  ASSERT_TRUE(before->trust_store);
+  // A key nobody names yet still changes the trust material.
+  fs::copy_file(fs::path(PULLSENTRY_FIXTURES_DIR) / "crypto" / "p384.pub.pem", root_ / "keys" / "other.pub");
+  ASSERT_TRUE(reloader_->Reload("test").ok());
+  EXPECT_NE(holder_->Get()->hash, before->hash);
+}
+
+TEST_F(TrustStoreReloadTest, NewKeyFileIsNoticedAndAWritableKeyKeepsTheOldPolicy) {
+  auto before = holder_->Get();
+  ASSERT_TRUE(reloader_->StartWatching(std::chrono::milliseconds(50)).ok());
+  fs::copy_file(fs::path(PULLSENTRY_FIXTURES_DIR) / "crypto" / "p384.pub.pem", root_ / "keys" / "other.pub");
+  EXPECT_TRUE(WaitFor([&] { return reloader_->reloads() >= 1; }));
+  auto with_new_key = holder_->Get();
+  EXPECT_NE(with_new_key, before);
+
+  fs::permissions(root_ / "keys" / "team.pub", fs::perms::others_write, fs::perm_options::add);
+  EXPECT_TRUE(WaitFor([&] { return reloader_->failures() >= 1; }));
+  EXPECT_EQ(holder_->Get(), with_new_key);
+}
+
+}  // namespace
+}  // namespace pullsentry::plugin

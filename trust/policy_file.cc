@@ -122,11 +122,26 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
     NativePolicyOptions native_options;
     native_options.base_dir = base_dir;
     native_options.trust_store_dir = options.trust_store_dir;
+    absl::StatusOr<std::shared_ptr<const TrustStore>> store = TrustStore::Open(options.trust_store_dir);
+    if (store.ok()) {
+      native_options.trust_store = *store;
+      loaded->trust_store = *store;
+    } else if (!absl::IsNotFound(store.status())) {
+      return store.status();
+    }
     auto native = NativePolicy::Parse(native_json, native_options);
     if (!native.ok()) return Named(path, native.status());
     loaded->native = *native;
     for (const auto& [name, verifier] : loaded->native->verifiers()) CollectKeys(verifier->keys, &files, &fingerprints);
     loaded->hash = loaded->native->Hash();
+    if (loaded->trust_store) {
+      // Decisions depend on the whole trust store, not only what is named today.
+      loaded->hash = crypto::Sha256Digest(loaded->hash + "\n" + loaded->trust_store->Hash());
+      for (const std::string& file : loaded->trust_store->Files())
+        files.insert(std::filesystem::absolute(file).lexically_normal().string());
+      for (const std::string& dir : loaded->trust_store->Directories())
+        loaded->directories.push_back(std::filesystem::absolute(dir).lexically_normal().string());
+    }
   } else {
     auto containers = ContainersPolicy::Parse(*bytes, base_dir);
     if (!containers.ok()) return Named(path, containers.status());

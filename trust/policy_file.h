@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "trust/containers_policy.h"
 #include "trust/native_policy.h"
+#include "trust/trust_store.h"
 
 namespace pullsentry::trust {
 
@@ -36,11 +37,20 @@ struct LoadedPolicy {
   // "sha256:<hex>" over the policy and the trust material it loaded: equal
   // hashes mean equal decisions. Cached verdicts are keyed on it.
   std::string hash;
-  // Every file whose change must trigger a reload: the policy and its keys.
+  // Every file whose change must trigger a reload: the policy, its keys and
+  // the trust store's files.
   std::vector<std::string> files;
+  // Directories where any change (a file added or removed) must trigger a
+  // reload: the trust store's.
+  std::vector<std::string> directories;
+  // The trust store the policy was loaded with (native format), if any.
+  std::shared_ptr<const TrustStore> trust_store;
 };
 
 struct PolicyLoadOptions {
+  // The trust store (trust_store.h). For pullsentry's format it is opened
+  // and validated whole when the directory exists, whether or not the
+  // policy names anything in it: a damaged trust store never loads.
   std::string trust_store_dir = "/etc/pullsentry";
 };
 
