@@ -133,6 +133,20 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
     if (!native.ok()) return Named(path, native.status());
     loaded->native = *native;
     for (const auto& [name, verifier] : loaded->native->verifiers()) CollectKeys(verifier->keys, &files, &fingerprints);
+    // Notation verifiers refuse until Notation verification lands, so a
+    // missing X.509 store cannot admit anything; say so now rather than later.
+    for (const auto& [name, verifier] : loaded->native->verifiers()) {
+      for (const NotationTrustStore& wanted : verifier->notation_trust_stores) {
+        std::string kind = wanted.text.substr(0, wanted.text.find(':'));
+        std::optional<X509StoreKind> store_kind = ParseX509StoreKind(kind);
+        bool present = loaded->trust_store && store_kind && loaded->trust_store->X509Store(*store_kind, wanted.name).ok();
+        if (!present) {
+          loaded->warnings.push_back("verifier \"" + name + "\" names trust store " + wanted.text +
+                                     ", which is not in the trust store (expected " + options.trust_store_dir +
+                                     "/x509/" + kind + "/" + wanted.name + "/)");
+        }
+      }
+    }
     loaded->hash = loaded->native->Hash();
     if (loaded->trust_store) {
       // Decisions depend on the whole trust store, not only what is named today.
