@@ -38,41 +38,6 @@ std::string Join(const std::string& where, std::string_view field) {
   return where.empty() ? std::string(field) : absl::StrCat(where, ".", std::string(field));
 }
 
-// Reads at most `limit` bytes of a regular file. The error names the file.
-absl::StatusOr<std::string> ReadBoundedFile(const std::string& path, size_t limit, std::string_view what) {
-  auto fail = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", std::string(what), " ", Quote(path), ": ",
-                                                   std::string(why)));
-  };
-  // O_NONBLOCK: a FIFO named by mistake must not hang the daemon.
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return fail(std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return fail(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > limit) {
-    return fail(absl::StrCat("larger than ", limit, " bytes"));
-  }
-  std::string out;
-  out.resize(limit + 1);
-  size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = read(fd, out.data() + got, out.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(std::strerror(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  if (got > limit) return fail(absl::StrCat("larger than ", limit, " bytes"));
-  out.resize(got);
-  return out;
-}
 
 // Unknown fields are errors, as with upstream's ParanoidUnmarshalJSONObject.
 absl::Status OnlyFields(const json& object, const std::string& where, std::string_view kind,
@@ -248,7 +213,7 @@ class Parser {
   absl::StatusOr<NamedKey> KeyFromFile(const std::string& path, const std::string& where) {
     std::string resolved = path;
     if (!path.starts_with('/') && !base_dir_.empty()) resolved = absl::StrCat(base_dir_, "/", path);
-    auto pem = ReadBoundedFile(resolved, kMaxKeyFileBytes, "key file");
+    auto pem = internal::ReadBoundedFile(resolved, kMaxKeyFileBytes, "key file");
     if (!pem.ok()) return Error(where, std::string(pem.status().message()));
     auto key = crypto::PublicKey::FromPem(*pem);
     if (!key.ok()) {
@@ -384,7 +349,7 @@ absl::StatusOr<std::shared_ptr<const ContainersPolicy>> ContainersPolicy::Parse(
 }
 
 absl::StatusOr<std::shared_ptr<const ContainersPolicy>> ContainersPolicy::Load(const std::string& path) {
-  auto text = ReadBoundedFile(path, kMaxPolicyBytes, "policy");
+  auto text = internal::ReadBoundedFile(path, kMaxPolicyBytes, "policy");
   if (!text.ok()) return text.status();
   std::string base_dir = ".";
   if (size_t slash = path.rfind('/'); slash != std::string::npos) base_dir = slash == 0 ? "/" : path.substr(0, slash);

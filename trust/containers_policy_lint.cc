@@ -222,38 +222,14 @@ class PositionIndex {
   std::optional<std::pair<std::string, size_t>> too_deep_;
 };
 
-// As containers_policy.cc's ReadBoundedFile, for the same error wording.
+// The loader's reader, so errors are worded the same.
 std::optional<std::string> ReadKeyFile(const std::string& path, std::string& error) {
-  auto fail = [&](std::string_view why) {
-    error = absl::StrCat("cannot read key file ", Quote(path), ": ", std::string(why));
+  absl::StatusOr<std::string> text = internal::ReadBoundedFile(path, kMaxKeyFileBytes, "key file");
+  if (!text.ok()) {
+    error = std::string(text.status().message());
     return std::nullopt;
-  };
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return fail(std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return fail(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
-    return fail(absl::StrCat("larger than ", kMaxKeyFileBytes, " bytes"));
   }
-  std::string out(kMaxKeyFileBytes + 1, '\0');
-  size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = read(fd, out.data() + got, out.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(std::strerror(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  if (got > kMaxKeyFileBytes) return fail(absl::StrCat("larger than ", kMaxKeyFileBytes, " bytes"));
-  out.resize(got);
-  return out;
+  return *std::move(text);
 }
 
 // True when every requirement of the list is insecureAcceptAnything.

@@ -759,35 +759,7 @@ std::optional<std::pair<size_t, size_t>> LocatePointer(std::string_view text, co
 }
 
 absl::StatusOr<std::string> ReadBoundedFile(const std::string& path, size_t limit, std::string_view what) {
-  auto fail = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", std::string(what), " ", Quote(path), ": ",
-                                                   std::string(why)));
-  };
-  // O_NONBLOCK: a FIFO named by mistake must not hang the daemon.
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return fail(std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return fail(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return fail("not a regular file");
-  if (static_cast<uint64_t>(st.st_size) > limit) return fail(absl::StrCat("larger than ", limit, " bytes"));
-  std::string out(limit + 1, '\0');
-  size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = read(fd, out.data() + got, out.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(std::strerror(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  if (got > limit) return fail(absl::StrCat("larger than ", limit, " bytes"));
-  out.resize(got);
-  return out;
+  return internal::ReadBoundedFile(path, limit, what);
 }
 
 }  // namespace native_internal

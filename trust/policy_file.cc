@@ -11,6 +11,7 @@
 #include <set>
 
 #include "absl/status/status.h"
+#include "trust/internal.h"
 #include "trust/notation_import.h"
 #include "trust/strict_json.h"
 #include "verify/crypto/digest.h"
@@ -20,33 +21,6 @@ namespace {
 
 constexpr size_t kMaxPolicyFileBytes = 1u << 20;
 
-absl::StatusOr<std::string> ReadPolicyBytes(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return absl::NotFoundError("cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  std::string data;
-  absl::Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = absl::InternalError("cannot stat " + path + ": " + std::strerror(errno));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = absl::InvalidArgumentError(path + " is not a regular file");
-  } else if (static_cast<size_t>(st.st_size) > kMaxPolicyFileBytes) {
-    status = absl::InvalidArgumentError(path + " is larger than 1 MiB");
-  } else {
-    data.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < data.size()) {
-      ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    if (got != data.size()) status = absl::DataLossError("short read of " + path + " (changed while reading?)");
-  }
-  ::close(fd);
-  if (!status.ok()) return status;
-  return data;
-}
 
 absl::Status Named(const std::string& path, const absl::Status& status) {
   std::string message(status.message());
@@ -98,7 +72,7 @@ absl::StatusOr<std::shared_ptr<const LoadedPolicy>> LoadPolicyFile(const std::st
   auto loaded = std::make_shared<LoadedPolicy>();
   loaded->path = std::filesystem::absolute(path).lexically_normal().string();
   // Errors name the file as the operator spelled it.
-  absl::StatusOr<std::string> bytes = ReadPolicyBytes(path);
+  absl::StatusOr<std::string> bytes = internal::ReadBoundedFile(path, kMaxPolicyFileBytes, "policy");
   if (!bytes.ok()) return bytes.status();
   absl::StatusOr<PolicyFormat> format = DetectPolicyFormat(*bytes);
   if (!format.ok()) return Named(path, format.status());
