@@ -15,6 +15,13 @@ case "$seconds" in
   '' | *[!0-9]*) echo "usage: tests/fuzz/run.sh [SECONDS] [TARGET...]" >&2; exit 2 ;;
 esac
 
+# libFuzzer comes with Debian's clang and its runtime; the rest of the
+# project's dependencies come from the shared install script.
+bash packaging/install-deps.sh >/dev/null
+if ! command -v clang++ >/dev/null || ! dpkg-query -W libclang-rt-14-dev >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
+fi
+
 build=build-fuzz
 if [ ! -f "$build/build.ninja" ]; then
   # fuzzer-no-link instruments the libraries for coverage; each fuzz
