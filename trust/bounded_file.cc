@@ -1,4 +1,5 @@
-// Reading the policy's and the trust material's files, bounded.
+// Helpers of the trust module (internal.h): bounded file reads, quoting,
+// name rules.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,16 +11,31 @@
 
 #include "absl/strings/str_cat.h"
 #include "trust/internal.h"
+#include "trust/native_policy.h"
 
 namespace pullsentry::trust::internal {
-namespace {
-
-// As the policy parsers quote: JSON string syntax, long values cut.
 std::string Quote(std::string_view s) {
   return nlohmann::json(std::string(s.substr(0, 256))).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace
+bool IsDns1123Label(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNativeNameLength) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return s.front() != '-' && s.back() != '-';
+}
+
+bool IsVerifierName(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNativeNameLength) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front())) return false;
+  for (char c : s) {
+    if (!(alnum(c) || c == '.' || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
 
 absl::StatusOr<std::string> ReadBoundedFile(const std::string& path, size_t limit, std::string_view what) {
   auto fail = [&](std::string_view why) {

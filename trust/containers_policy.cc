@@ -22,6 +22,8 @@
 namespace pullsentry::trust {
 namespace {
 
+using internal::Quote;
+
 using nlohmann::json;
 
 absl::Status Error(std::string_view where, std::string_view what) {
@@ -30,10 +32,6 @@ absl::Status Error(std::string_view where, std::string_view what) {
 }
 
 // JSON-style quoting for locations and messages (bounded).
-std::string Quote(std::string_view s) {
-  return json(std::string(s.substr(0, 256))).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 std::string Join(const std::string& where, std::string_view field) {
   return where.empty() ? std::string(field) : absl::StrCat(where, ".", std::string(field));
 }

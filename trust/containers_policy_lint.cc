@@ -31,11 +31,9 @@
 namespace pullsentry::trust {
 namespace {
 
-using nlohmann::json;
+using internal::Quote;
 
-std::string Quote(std::string_view s) {
-  return json(std::string(s.substr(0, 256))).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+using nlohmann::json;
 
 std::string Child(const std::string& pointer, std::string_view token) {
   return absl::StrCat(pointer, "/", JsonPointerToken(token));

@@ -16,6 +16,15 @@ namespace pullsentry::trust::internal {
 // values (short names) that can then never match; here they fail to load.
 absl::Status ValidateRemapPrefix(std::string_view prefix);
 
+// `s` in JSON string syntax, cut at 256 bytes: how every message of the
+// trust module quotes a value from a policy or a file.
+std::string Quote(std::string_view s);
+
+// pullsentry's native format's name rules: a Kubernetes namespace (a
+// DNS-1123 label) and a verifier name. The parser and the linter share them.
+bool IsDns1123Label(std::string_view s);
+bool IsVerifierName(std::string_view s);
+
 // At most `limit` bytes of a regular file (a FIFO or device named by mistake
 // cannot hang the caller). Errors read `cannot read <what> "<path>": <why>`:
 // NotFound when the file does not exist, InvalidArgument otherwise.

@@ -29,9 +29,9 @@ using Pointer = std::vector<std::string>;
 
 namespace {
 
-std::string Quote(std::string_view s) {
-  return json(std::string(s.substr(0, 256))).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+using internal::IsDns1123Label;
+using internal::IsVerifierName;
+using internal::Quote;
 
 // RFC 6901 §3: '~' is written "~0" and '/' "~1".
 std::string FormatPointer(const Pointer& p) {
@@ -60,23 +60,6 @@ Pointer Child(const Pointer& p, std::string_view token) {
 
 Pointer Child(const Pointer& p, size_t index) { return Child(p, std::to_string(index)); }
 
-bool IsDns1123Label(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNativeNameLength) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return s.front() != '-' && s.back() != '-';
-}
-
-bool IsVerifierName(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNativeNameLength) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front())) return false;
-  for (char c : s) {
-    if (!(alnum(c) || c == '.' || c == '_' || c == '-')) return false;
-  }
-  return true;
-}
 
 std::shared_ptr<const Verifier> BuiltIn(std::string name, Verifier::Type type) {
   auto v = std::make_shared<Verifier>();

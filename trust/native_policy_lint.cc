@@ -29,13 +29,13 @@
 namespace pullsentry::trust {
 namespace {
 
+using internal::IsDns1123Label;
+using internal::IsVerifierName;
+using internal::Quote;
+
 using nlohmann::json;
 using Pointer = std::vector<std::string>;
 using Clock = std::chrono::system_clock;
-
-std::string Quote(std::string_view s) {
-  return json(std::string(s.substr(0, 256))).dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 // As native_policy.cc formats pointers, but "" (not "(root)") for the whole
 // document, as the containers-policy linter reports it.
@@ -51,25 +51,6 @@ Pointer Child(const Pointer& p, std::string_view token) {
   return out;
 }
 Pointer Child(const Pointer& p, size_t index) { return Child(p, std::to_string(index)); }
-
-// Copies of native_policy.cc's name rules.
-bool IsDns1123Label(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNativeNameLength) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
-  return s.front() != '-' && s.back() != '-';
-}
-
-bool IsVerifierName(std::string_view s) {
-  if (s.empty() || s.size() > kMaxNativeNameLength) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front())) return false;
-  for (char c : s) {
-    if (!(alnum(c) || c == '.' || c == '_' || c == '-')) return false;
-  }
-  return true;
-}
 
 std::string FormatDate(Clock::time_point t) {
   std::time_t seconds = Clock::to_time_t(t);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "trust/native_policy_internal.h"
 #include "trust/notation_trust_policy_internal.h"
+#include "trust/internal.h"
 #include "trust/strict_json.h"
 
 namespace pullsentry::trust {
@@ -27,9 +28,7 @@ using notation_internal::Pointer;
 
 namespace {
 
-std::string Quote(std::string_view s) {
-  return json(std::string(s.substr(0, 256))).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+using internal::Quote;
 
 Pointer Child(const Pointer& p, std::string_view token) {
   Pointer out = p;
