@@ -4,6 +4,7 @@
 #ifndef PULLSENTRY_VERIFY_PIPELINE_VERDICT_H_
 #define PULLSENTRY_VERIFY_PIPELINE_VERDICT_H_
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,18 @@ struct Verdict {
   std::string action;
   std::string kube_namespace;  // the pod's namespace, when the pull named one
   std::string policy_hash;     // the policy and trust material that decided
+
+  // Who signed, when admitted on signatures: one entry per satisfied
+  // requirement, e.g. "key cosign.pub (ecdsa-p256 SHA256:…)". Audit records
+  // and metrics read these; they never carry registry credentials.
+  std::vector<std::string> signers;
+  // The signature kinds checked, e.g. "cosign-key", "none" (no signature
+  // required), "reject". Metrics label latency by the first one.
+  std::vector<std::string> signature_kinds;
+  // The earliest expiry of anything the verdict relied on (certificates,
+  // CRLs, trust metadata, break-glass entries); max() when nothing expires.
+  // A cached verdict is never used after this.
+  std::chrono::system_clock::time_point valid_until = std::chrono::system_clock::time_point::max();
 };
 
 }  // namespace pullsentry::verify
