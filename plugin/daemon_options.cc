@@ -41,6 +41,8 @@ SIGHUP, or a change of the policy or a key file, reloads it.
   --auth-file FILE             registry credentials (containers-auth.json /
                                docker config.json format); credentials in the
                                pull request come first
+  --registry-ca-file FILE      PEM bundle of CAs that HTTPS registries are
+                               checked against instead of the system CAs
   --registry-timeout SECONDS   total time for one registry request (default 60)
   --log-level LEVEL            error, warning, info (default) or debug
   --help                       this text
@@ -88,6 +90,8 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
       options.registry.insecure_registries.insert(value);
     } else if (flag == "--auth-file") {
       options.registry.auth_file = value;
+    } else if (flag == "--registry-ca-file") {
+      options.registry.ca_file = value;
     } else if (flag == "--registry-timeout") {
       absl::StatusOr<int> seconds = ParseSeconds(flag, value);
       if (!seconds.ok()) return seconds.status();

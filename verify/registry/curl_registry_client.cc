@@ -10,6 +10,7 @@ std::unique_ptr<RegistryClient> NewCurlRegistryClient(RegistryOptions options) {
   transport_options.connect_timeout = options.connect_timeout;
   transport_options.request_timeout = options.request_timeout;
   transport_options.max_redirects = options.max_redirects;
+  transport_options.ca_file = options.ca_file;
   return NewRegistryClient(std::move(options), NewCurlTransport(transport_options));
 }
 

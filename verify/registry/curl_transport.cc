@@ -195,6 +195,7 @@ class CurlTransport final : public HttpTransport {
     set(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L));
     set(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L));
     set(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L));
+    if (!options_.ca_file.empty()) set(curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str()));
     set(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ClampMillis(options_.connect_timeout, request.deadline)));
     set(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ClampMillis(options_.request_timeout, request.deadline)));
     set(curl_easy_setopt(h, CURLOPT_USERAGENT, "pullsentry/" PULLSENTRY_VERSION));

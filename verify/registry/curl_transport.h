@@ -15,11 +15,13 @@ struct CurlTransportOptions {
   std::chrono::milliseconds request_timeout{60'000};
   // Redirect hops followed when a request asks for it.
   int max_redirects = 5;
+  // CA bundle used instead of the system CAs; empty for the system's.
+  std::string ca_file;
 };
 
 // What the transport always does, whatever the request:
 //  - only http and https, also for redirects; HTTPS verifies peer and host
-//    against the system CAs (no switch to turn that off);
+//    against the system CAs or ca_file (no switch to turn that off);
 //  - redirects are followed here, hop by hop, not by libcurl, so that the
 //    Authorization header is dropped for good once a hop changes origin and
 //    an https -> http downgrade is refused;

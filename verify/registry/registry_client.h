@@ -34,6 +34,9 @@ struct RegistryOptions {
   std::set<std::string> insecure_registries;
   // Node credentials file (containers-auth.json / docker config.json). Empty: none.
   std::string auth_file;
+  // PEM bundle of CAs that HTTPS registries are checked against instead of
+  // the system's (private registries with their own CA). Empty: system CAs.
+  std::string ca_file;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds request_timeout{60'000};
   size_t max_manifest_bytes = 4u << 20;
