@@ -1,6 +1,11 @@
 // The verification pipeline for one pull: match the policy scope, resolve
 // the reference to a manifest digest, check every requirement of the scope
 // against that digest. Only the digest checked here may ever be pulled.
+//
+// The steps are public on their own so the daemon can resolve first, look
+// the digest up in its verdict cache, and verify only on a miss:
+//   DecideWithoutRegistry → ResolveDigest → VerifyDigest
+// Verify() runs all three in that order.
 #ifndef PULLSENTRY_VERIFY_PIPELINE_IMAGE_VERIFIER_H_
 #define PULLSENTRY_VERIFY_PIPELINE_IMAGE_VERIFIER_H_
 
@@ -8,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -48,14 +54,48 @@ class ImageVerifier {
   absl::StatusOr<Verdict> Verify(const trust::ContainersPolicy& policy, const reference::ImageReference& image,
                                  const registry::PullContext& context) const;
 
- private:
-  // Resolves the reference to the manifest digest to verify (and pull).
+  // Step 1: the refusal the policy gives `image` whatever digest it names
+  // (a plain reject), decided without a registry request; nullopt when the
+  // digest must be resolved and checked.
+  std::optional<Verdict> DecideWithoutRegistry(const trust::LoadedPolicy& policy,
+                                               const reference::ImageReference& image,
+                                               std::optional<std::string_view> ns) const;
+
+  // Step 2: the manifest digest `image` names now — its digest when it
+  // carries one, else what the registry serves for its tag (the digest of
+  // the bytes served). Errors are failures to decide.
   absl::StatusOr<std::string> ResolveDigest(const reference::ImageReference& image,
-                                            const registry::PullContext& context, Verdict* verdict) const;
+                                            const registry::PullContext& context) const;
+
+  // Step 3: verifies `image` (as requested: the tag stays, signed
+  // identities are matched against it) at `digest`, the digest it resolved
+  // to. The verdict is about `digest` only and only `digest` may be pulled
+  // on it. InvalidArgument when `digest` is not a sha256 digest or `image`
+  // carries a different one.
+  absl::StatusOr<Verdict> VerifyDigest(const trust::LoadedPolicy& policy, const reference::ImageReference& image,
+                                       std::string_view digest, std::optional<std::string_view> ns,
+                                       const registry::PullContext& context) const;
+
+ private:
+  // Per-format halves of the steps above.
+  std::optional<Verdict> DecideWithoutRegistry(const trust::ContainersPolicy& policy,
+                                               const reference::ImageReference& image) const;
+  std::optional<Verdict> DecideWithoutRegistry(const trust::NativePolicy& policy,
+                                               const reference::ImageReference& image,
+                                               std::optional<std::string_view> ns) const;
+  absl::StatusOr<Verdict> VerifyDigest(const trust::ContainersPolicy& policy, const reference::ImageReference& image,
+                                       std::string_view digest, const registry::PullContext& context) const;
+  absl::StatusOr<Verdict> VerifyDigest(const trust::NativePolicy& policy, const reference::ImageReference& image,
+                                       std::string_view digest, std::optional<std::string_view> ns,
+                                       const registry::PullContext& context) const;
 
   std::shared_ptr<registry::RegistryClient> registry_;
   Clock clock_;
 };
+
+// The check line recording which digest a verdict is about and how it was
+// named ("digest given in reference: …" or "resolved tag v1 to …").
+std::string DigestCheck(const reference::ImageReference& image, std::string_view digest);
 
 }  // namespace pullsentry::verify
 

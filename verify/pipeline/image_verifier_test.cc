@@ -222,6 +222,79 @@ TEST_F(NativeVerifierTest, BreakGlassAdmitsItsDigestUntilItExpires) {
   EXPECT_FALSE(after->admitted);
 }
 
+TEST_F(NativeVerifierTest, BreakGlassAdmissionIsValidOnlyUntilTheEntryExpires) {
+  std::string json = R"({"version":1,"default":{"require":"reject"},"breakGlass":[{"digest":")" +
+                     crypto::Sha256Digest(kManifest) +
+                     R"(","reason":"INC-1: hotfix","expires":"2026-12-01T00:00:00Z"}]})";
+  auto verdict = Verify(json);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  ASSERT_EQ(verdict->action, "break-glass");
+  EXPECT_EQ(verdict->valid_until, std::chrono::sys_days{std::chrono::year{2026} / 12 / 1});
+  EXPECT_TRUE(verdict->signers.empty());
+}
+
+TEST_F(NativeVerifierTest, VerdictsNameTheSignatureKindsChecked) {
+  auto accepted = Verify(R"({"version":1,"default":{"require":"accept"}})");
+  ASSERT_TRUE(accepted.ok());
+  EXPECT_EQ(accepted->signature_kinds, std::vector<std::string>{"none"});
+  EXPECT_EQ(accepted->valid_until, std::chrono::system_clock::time_point::max());
+  auto team = Verify(TeamScope(""));
+  ASSERT_TRUE(team.ok());
+  EXPECT_EQ(team->signature_kinds, std::vector<std::string>{"cosign-key"});
+  EXPECT_TRUE(team->signers.empty());
+  auto rejected = Verify(R"({"version":1,"default":{"require":"reject"}})");
+  ASSERT_TRUE(rejected.ok());
+  EXPECT_EQ(rejected->signature_kinds, std::vector<std::string>{"reject"});
+}
+
+TEST_F(NativeVerifierTest, StepsInTurnDecideAsVerifyDoes) {
+  auto loaded = std::make_shared<trust::LoadedPolicy>();
+  loaded->format = trust::PolicyFormat::kNative;
+  loaded->native = Native(R"({"version":1,"default":{"require":"accept"}})");
+  loaded->hash = loaded->native->Hash();
+  auto image = Ref("registry.example/team/app:v1");
+  EXPECT_FALSE(verifier_.DecideWithoutRegistry(*loaded, image, "ns").has_value());
+  auto digest = verifier_.ResolveDigest(image, context_);
+  ASSERT_TRUE(digest.ok()) << digest.status();
+  EXPECT_EQ(*digest, crypto::Sha256Digest(kManifest));
+  int calls = registry_->calls();
+  auto verdict = verifier_.VerifyDigest(*loaded, image, *digest, "ns", context_);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_EQ(registry_->calls(), calls) << "an accept needs no further registry request";
+  EXPECT_TRUE(verdict->admitted);
+  EXPECT_EQ(verdict->digest, *digest);
+  EXPECT_EQ(verdict->policy_hash, loaded->hash);
+  EXPECT_EQ(verdict->kube_namespace, "ns");
+  auto whole = verifier_.Verify(*loaded, image, "ns", context_);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->checks, verdict->checks);
+}
+
+TEST_F(NativeVerifierTest, VerifyDigestRefusesADigestTheReferenceContradicts) {
+  auto loaded = std::make_shared<trust::LoadedPolicy>();
+  loaded->format = trust::PolicyFormat::kNative;
+  loaded->native = Native(R"({"version":1,"default":{"require":"accept"}})");
+  auto pinned = Ref("registry.example/team/app@" + crypto::Sha256Digest(kManifest));
+  auto other = verifier_.VerifyDigest(*loaded, pinned, crypto::Sha256Digest("other"), std::nullopt, context_);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kInvalidArgument);
+  auto malformed = verifier_.VerifyDigest(*loaded, Ref("registry.example/team/app:v1"), "sha256:zz", std::nullopt,
+                                          context_);
+  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(NativeVerifierTest, RejectWithoutRegistryIsDecidedBeforeResolving) {
+  auto loaded = std::make_shared<trust::LoadedPolicy>();
+  loaded->format = trust::PolicyFormat::kNative;
+  loaded->native = Native(R"({"version":1,"default":{"require":"reject"}})");
+  loaded->hash = "sha256:test";
+  auto verdict = verifier_.DecideWithoutRegistry(*loaded, Ref("registry.example/team/app:v1"), "ns");
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_FALSE(verdict->admitted);
+  EXPECT_EQ(verdict->policy_hash, "sha256:test");
+  EXPECT_EQ(registry_->calls(), 0);
+}
+
 TEST_F(NativeVerifierTest, UnsupportedVerifierFailsClosedEvenInsideAnyOf) {
   auto verdict = Verify(R"({"version":1,"verifiers":{"kl":{"type":"keyless","issuer":"https://issuer.example",
       "subject":"dev@example.com","trustedRoot":"public-good"}},
