@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/cli/control_commands.h"
 #include "plugin/cli/policy_command.h"
 #include "plugin/cli/verify_command.h"
 
@@ -20,6 +21,11 @@ constexpr Command kCommands[] = {
      pullsentry::cli::RunVerify},
     {"policy", "lint a policy file, or explain which scope and requirements apply to an image",
      pullsentry::cli::RunPolicy},
+    {"status", "what the running daemon enforces: policy and trust hash, uptime, cache, counters",
+     pullsentry::cli::RunStatus},
+    {"cache", "list or flush the running daemon's verdict cache", pullsentry::cli::RunCache},
+    {"doctor", "check each link from kubelet to the daemon and name the one that breaks enforcement",
+     pullsentry::cli::RunDoctor},
 };
 
 int Usage(std::ostream& out) {
