@@ -1371,3 +1371,53 @@ class Environment:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# ---------------------------------------------------------------------------
+# The control socket (pullsentry status|cache|doctor, the containerd hook)
+# ---------------------------------------------------------------------------
+# Every daemon a test starts gets its own control socket in its workdir, so
+# daemons of concurrent runs never contend for /run/pullsentry/control.sock.
+# The flag goes right after the binary: callers that slice argv()'s tail
+# (extra_args) keep working. The Python model daemon has no control socket.
+
+def _pullsentryd_control_socket(self: Pullsentryd) -> Path:
+    return self.workdir / "control.sock"
+
+
+_pullsentryd_base_argv = Pullsentryd.argv
+
+
+_control_socket_support: dict[tuple[str, int], bool] = {}
+
+
+def _supports_control_socket(binary: Path) -> bool:
+    """Whether this daemon build has --control-socket (asked once per build)."""
+    try:
+        key = (str(binary), binary.stat().st_mtime_ns)
+    except OSError:
+        return False
+    if key not in _control_socket_support:
+        try:
+            usage = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            usage = ""
+        _control_socket_support[key] = "--control-socket" in usage
+    return _control_socket_support[key]
+
+
+def _pullsentryd_argv_with_control_socket(self: Pullsentryd) -> list[str]:
+    argv = _pullsentryd_base_argv(self)
+    if self.binary.suffix == ".py" or "--control-socket" in argv or not _supports_control_socket(self.binary):
+        return argv
+    return argv[:1] + ["--control-socket", str(self.control_socket)] + argv[1:]
+
+
+Pullsentryd.control_socket = property(_pullsentryd_control_socket)
+Pullsentryd.argv = _pullsentryd_argv_with_control_socket
+
+
+def default_cli_binary(name: str = "pullsentry") -> Path:
+    """A binary of the build next to the daemon: ``pullsentry`` or
+    ``control/pullsentry-containerd-verifier`` (under ``plugin/``)."""
+    return default_pullsentryd_binary().parent / name
