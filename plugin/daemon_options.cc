@@ -45,6 +45,11 @@ SIGHUP, or a change of the policy or a key file, reloads it.
                                checked against instead of the system CAs
   --registry-timeout SECONDS   total time for one registry request (default 60)
   --log-level LEVEL            error, warning, info (default) or debug
+  --shutdown-timeout SECONDS   on SIGTERM, how long in-flight pulls may take
+                               to finish before they are cancelled (default 30)
+  --no-seccomp                 do not confine the daemon with its seccomp
+                               filter. For debugging only: logged as a
+                               warning at start and every hour
   --help                       this text
   --version                    the version
 )";
@@ -67,6 +72,11 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
     }
     if (flag == "--version") {
       options.show_version = true;
+      continue;
+    }
+    if (flag == "--no-seccomp") {
+      if (has_inline_value) return absl::InvalidArgumentError("--no-seccomp takes no value");
+      options.no_seccomp = true;
       continue;
     }
     if (!has_inline_value) {
@@ -96,6 +106,10 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
       absl::StatusOr<int> seconds = ParseSeconds(flag, value);
       if (!seconds.ok()) return seconds.status();
       options.registry.request_timeout = std::chrono::seconds(*seconds);
+    } else if (flag == "--shutdown-timeout") {
+      absl::StatusOr<int> seconds = ParseSeconds(flag, value);
+      if (!seconds.ok()) return seconds.status();
+      options.shutdown_timeout_seconds = *seconds;
     } else if (flag == "--log-level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return absl::InvalidArgumentError("--log-level wants error, warning, info or debug");

@@ -21,6 +21,10 @@ struct DaemonOptions {
   std::string default_policy;
   std::string log_level = "info";
   registry::RegistryOptions registry;
+  // Debugging only: skip the seccomp filter (logged loudly, hourly).
+  bool no_seccomp = false;
+  // How long SIGTERM waits for in-flight pulls before cancelling them.
+  int shutdown_timeout_seconds = 30;
   bool show_help = false;
   bool show_version = false;
 };

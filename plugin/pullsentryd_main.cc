@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +17,7 @@
 #include "plugin/logging.h"
 #include "plugin/policy_holder.h"
 #include "plugin/policy_reloader.h"
+#include "plugin/seccomp_sandbox.h"
 #include "plugin/tag_ledger.h"
 #include "trust/policy_file.h"
 #include "verify/pipeline/image_verifier.h"
@@ -27,6 +30,65 @@ LogLevel ToLogLevel(const std::string& name) {
   if (name == "warning") return LogLevel::kWarning;
   if (name == "debug") return LogLevel::kDebug;
   return LogLevel::kInfo;
+}
+
+// --no-seccomp is for debugging: say so at start and every hour after, so a
+// node left running that way shows up in its logs.
+class NoSeccompReminder {
+ public:
+  NoSeccompReminder() {
+    Warn();
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; })) Warn();
+    });
+  }
+  ~NoSeccompReminder() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  static void Warn() {
+    LogWarning("running WITHOUT the seccomp filter (--no-seccomp): for debugging only, never in production");
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// SIGTERM: stop taking new pulls, let the ones in flight finish within
+// `timeout`, then cancel what is left. gRPC's Shutdown waits for handlers
+// even past its deadline (a verification blocked on a registry does not see
+// the cancel), so a guard ends the process if they overrun by a grace
+// period. State needs no flush: the ledger is on disk before a pull is
+// acknowledged.
+void DrainAndStop(grpc::Server& server, std::atomic<bool>& draining, std::chrono::seconds timeout) {
+  LogInfo("draining: in-flight pulls have " + std::to_string(timeout.count()) + " s to finish; new ones are refused");
+  draining = true;
+  constexpr auto kGrace = std::chrono::seconds(5);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread guard([&] {
+    std::unique_lock lock(mu);
+    if (cv.wait_for(lock, timeout + kGrace, [&] { return done; })) return;
+    LogError("pulls still running " + std::to_string((timeout + kGrace).count()) +
+             " s after SIGTERM (--shutdown-timeout); exiting without them");
+    ::_exit(1);
+  });
+  server.Shutdown(std::chrono::system_clock::now() + timeout);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  guard.join();
 }
 
 int Run(int argc, char** argv) {
@@ -110,6 +172,17 @@ int Run(int argc, char** argv) {
     return verifier->Verify(*current, image, ns, context);
   };
 
+  // Once SIGTERM starts the drain, new pulls are refused as UNAVAILABLE
+  // (kubelet retries them against the restarted daemon) while those already
+  // deciding finish.
+  std::atomic<bool> draining{false};
+  decide = [&draining, inner = std::move(decide)](const reference::ImageReference& image,
+                                                  std::optional<std::string_view> ns,
+                                                  const registry::PullContext& context) -> absl::StatusOr<verify::Verdict> {
+    if (draining.load()) return absl::UnavailableError("pullsentryd is shutting down; retry the pull");
+    return inner(image, ns, context);
+  };
+
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(64 << 20);
   auto channel = grpc::CreateCustomChannel(options.runtime_endpoint, grpc::InsecureChannelCredentials(), channel_args);
@@ -132,13 +205,33 @@ int Run(int argc, char** argv) {
           options.runtime_endpoint + " with policy " + policy_path + " (" +
           std::string(trust::PolicyFormatName(policy_holder.Get()->format)) + ", hash " + policy_holder.Get()->hash + ")");
 
+  // Confine the daemon last: everything above may use calls the filter
+  // refuses from here on (threads that need set-up are already running).
+  std::unique_ptr<NoSeccompReminder> no_seccomp_reminder;
+  if (options.no_seccomp) {
+    no_seccomp_reminder = std::make_unique<NoSeccompReminder>();
+  } else {
+    absl::StatusOr<SandboxReport> sandbox = InstallSeccompSandbox();
+    if (!sandbox.ok()) {
+      // Fail closed: an unconfined daemon is not what the operator deployed.
+      LogError("cannot confine pullsentryd: " + std::string(sandbox.status().message()) +
+               " (--no-seccomp runs without the filter, for debugging only)");
+      server->Shutdown(std::chrono::system_clock::now());
+      ::unlink(socket_path.c_str());
+      return 1;
+    }
+    LogInfo("seccomp filter installed: " + std::to_string(sandbox->allowed) +
+            " system calls allowed, every other one refused with EPERM");
+  }
+
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
     (void)reloader.Reload("SIGHUP");
   }
   LogInfo(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  DrainAndStop(*server, draining, std::chrono::seconds(options.shutdown_timeout_seconds));
   ::unlink(socket_path.c_str());
+  LogInfo("stopped");
   return 0;
 }
 
