@@ -2,8 +2,8 @@
 // reviewer can see them together. Generous for real bundles and roots (a
 // public-good bundle is ~5 KiB, the public-good trusted root ~10 KiB), small
 // enough that a hostile input cannot make a node allocate or hash much.
-#ifndef PULLSENTRY_VERIFY_SIGSTORE_LIMITS_H_
-#define PULLSENTRY_VERIFY_SIGSTORE_LIMITS_H_
+#ifndef PULLSENTRY_VERIFY_SIGSTORE_SIGSTORE_LIMITS_H_
+#define PULLSENTRY_VERIFY_SIGSTORE_SIGSTORE_LIMITS_H_
 
 #include <cstddef>
 
@@ -40,4 +40,4 @@ inline constexpr size_t kMaxCanonicalJsonDepth = 16;
 
 }  // namespace pullsentry::sigstore
 
-#endif  // PULLSENTRY_VERIFY_SIGSTORE_LIMITS_H_
+#endif  // PULLSENTRY_VERIFY_SIGSTORE_SIGSTORE_LIMITS_H_

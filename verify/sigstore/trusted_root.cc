@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "verify/crypto/digest.h"
 #include "verify/json/strict_json.h"
-#include "verify/sigstore/limits.h"
+#include "verify/sigstore/sigstore_limits.h"
 
 namespace pullsentry::sigstore {
 namespace {
@@ -106,7 +106,7 @@ absl::StatusOr<TransparencyLog> ParseLog(const nlohmann::json& entry, const std:
     return absl::InvalidArgumentError(
         absl::StrCat(Join(pk_path, "keyDetails"), ": \"", *details, "\" is not a supported key type"));
   }
-  absl::StatusOr<std::shared_ptr<const crypto::PublicKey>> key = crypto::PublicKey::FromPem(DerToPem(*der));
+  absl::StatusOr<std::shared_ptr<const crypto::PublicKey>> key = PublicKeyFromDer(*der);
   if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(Join(pk_path, "rawBytes"), ": ", key.status().message()));
   std::string type = (*key)->Description();
   if (!type.starts_with(*want) || (want->back() != '-' && type != *want)) {
@@ -203,6 +203,10 @@ absl::StatusOr<const TransparencyLog*> FindLog(const std::vector<TransparencyLog
 }
 
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<const crypto::PublicKey>> PublicKeyFromDer(std::string_view spki_der) {
+  return crypto::PublicKey::FromPem(DerToPem(spki_der));
+}
 
 bool ValidityPeriod::Contains(Time t) const {
   if (start.has_value() && t < *start) return false;

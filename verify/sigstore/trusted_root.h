@@ -84,6 +84,10 @@ class TrustedRoot {
   std::vector<CertificateAuthority> tsas_;
 };
 
+// A verification key from a DER SubjectPublicKeyInfo, with the checks of
+// crypto::PublicKey::FromPem.
+absl::StatusOr<std::shared_ptr<const crypto::PublicKey>> PublicKeyFromDer(std::string_view spki_der);
+
 // Lowercase hex of raw bytes; for log ids in messages and the SET.
 std::string HexEncode(std::string_view bytes);
 
