@@ -15,6 +15,25 @@ absl::StatusOr<int> ParseSeconds(const std::string& flag, const std::string& val
   return seconds;
 }
 
+// "90", "90s", "15m", "24h": a duration of at most 30 days; 0 only where
+// `zero_ok`.
+absl::StatusOr<std::chrono::seconds> ParseDuration(const std::string& flag, const std::string& value, bool zero_ok) {
+  std::string_view digits = value;
+  int64_t unit = 1;
+  if (!digits.empty() && (digits.back() == 's' || digits.back() == 'm' || digits.back() == 'h')) {
+    unit = digits.back() == 'h' ? 3600 : digits.back() == 'm' ? 60 : 1;
+    digits.remove_suffix(1);
+  }
+  int64_t count = -1;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
+  constexpr int64_t kMaxSeconds = 30 * 24 * 3600;
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || count < 0 ||
+      count > kMaxSeconds / unit || (count == 0 && !zero_ok))
+    return absl::InvalidArgumentError(flag + " wants a duration like 300, 90s, 15m or 24h, " +
+                                      (zero_ok ? "from 0" : "from 1s") + " to 30 days, got \"" + value + "\"");
+  return std::chrono::seconds(count * unit);
+}
+
 }  // namespace
 
 std::string DaemonUsage() {
@@ -33,6 +52,13 @@ SIGHUP, or a change of the policy or a key file, reloads it.
                                containers-policy.json)
                                (default /etc/pullsentry/policy.json)
   --state-dir DIR              tag ledger and other state (default /var/lib/pullsentry)
+  --cache-max-entries N        verdicts kept in the verdict cache
+                               (default 10000; 0 turns the cache off)
+  --cache-ttl DURATION         how long an admitted verdict is reused at most,
+                               e.g. 90s, 15m, 24h (default 24h); never past
+                               the expiry of what it relied on
+  --cache-refused-ttl DURATION how long a refusal is reused at most
+                               (default 5m; 0 does not cache refusals)
   --trust-store DIR            keys and roots named by the policy (default /etc/pullsentry)
   --default-policy reject|FILE what to serve while --policy does not exist:
                                refuse every pull, or FILE's policy. Without
@@ -91,6 +117,17 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
       options.policy = value;
     } else if (flag == "--state-dir") {
       options.state_dir = value;
+    } else if (flag == "--cache-max-entries") {
+      size_t entries = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), entries);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || entries > 1'000'000)
+        return absl::InvalidArgumentError("--cache-max-entries wants a whole number from 0 to 1000000, got \"" +
+                                          value + "\"");
+      options.cache_max_entries = entries;
+    } else if (flag == "--cache-ttl" || flag == "--cache-refused-ttl") {
+      absl::StatusOr<std::chrono::seconds> ttl = ParseDuration(flag, value, flag == "--cache-refused-ttl");
+      if (!ttl.ok()) return ttl.status();
+      (flag == "--cache-ttl" ? options.cache_ttl : options.cache_refused_ttl) = *ttl;
     } else if (flag == "--trust-store") {
       options.trust_store = value;
     } else if (flag == "--default-policy") {

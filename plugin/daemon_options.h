@@ -2,6 +2,7 @@
 #ifndef PULLSENTRY_PLUGIN_DAEMON_OPTIONS_H_
 #define PULLSENTRY_PLUGIN_DAEMON_OPTIONS_H_
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,12 @@ struct DaemonOptions {
   std::string runtime_endpoint = "unix:///run/containerd/containerd.sock";
   std::string policy = "/etc/pullsentry/policy.json";
   std::string state_dir = "/var/lib/pullsentry";
+  // The verdict cache (<state-dir>/verdict-cache.json): at most this many
+  // entries (0 turns it off), admitted verdicts for at most cache_ttl,
+  // refused ones for at most cache_refused_ttl (0: not cached).
+  size_t cache_max_entries = 10'000;
+  std::chrono::seconds cache_ttl = std::chrono::hours(24);
+  std::chrono::seconds cache_refused_ttl = std::chrono::minutes(5);
   std::string trust_store = "/etc/pullsentry";
   // What to serve while the policy file does not exist: "" (refuse to
   // start), "reject" (refuse every pull), or a fallback policy file.

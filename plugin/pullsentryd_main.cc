@@ -17,8 +17,10 @@
 #include "plugin/logging.h"
 #include "plugin/policy_holder.h"
 #include "plugin/policy_reloader.h"
+#include "plugin/pull_decider.h"
 #include "plugin/seccomp_sandbox.h"
 #include "plugin/tag_ledger.h"
+#include "plugin/verdict_cache.h"
 #include "trust/policy_file.h"
 #include "verify/pipeline/image_verifier.h"
 
@@ -164,12 +166,22 @@ int Run(int argc, char** argv) {
 
   std::shared_ptr<registry::RegistryClient> registry_client = registry::NewCurlRegistryClient(options.registry);
   auto verifier = std::make_shared<verify::ImageVerifier>(registry_client);
-  PullVerifier decide = [verifier, &policy_holder](const reference::ImageReference& image,
-                                                   std::optional<std::string_view> ns,
-                                                   const registry::PullContext& context) {
-    // One snapshot for the whole pull: a reload never changes the rules mid-way.
-    std::shared_ptr<const trust::LoadedPolicy> current = policy_holder.Get();
-    return verifier->Verify(*current, image, ns, context);
+  // Every pull is decided by the decider: one policy snapshot, the tag
+  // resolved, the verdict cache asked, one shared verification on a miss.
+  std::string cache_warning;
+  absl::StatusOr<std::unique_ptr<VerdictCache>> verdict_cache = VerdictCache::Open(
+      options.state_dir + "/verdict-cache.json",
+      VerdictCacheOptions{options.cache_max_entries, options.cache_ttl, options.cache_refused_ttl},
+      &std::chrono::system_clock::now, &cache_warning);
+  if (!verdict_cache.ok()) {
+    LogError("cannot open verdict cache: " + std::string(verdict_cache.status().message()));
+    return 1;
+  }
+  if (!cache_warning.empty()) LogWarning(cache_warning);
+  PullDecider decider(&policy_holder, PullDecider::PipelineOf(verifier), verdict_cache->get());
+  PullVerifier decide = [&decider](const reference::ImageReference& image, std::optional<std::string_view> ns,
+                                   const registry::PullContext& context) {
+    return decider.Decide(image, ns, context);
   };
 
   // Once SIGTERM starts the drain, new pulls are refused as UNAVAILABLE
