@@ -76,6 +76,16 @@ SIGHUP, or a change of the policy or a key file, reloads it.
   --no-seccomp                 do not confine the daemon with its seccomp
                                filter. For debugging only: logged as a
                                warning at start and every hour
+  --metrics-listen ADDRESS     serve Prometheus metrics at /metrics on
+                               127.0.0.1:PORT, [::1]:PORT or unix:///PATH
+                               (loopback only; off by default)
+  --metrics-textfile FILE      also write them to FILE (name ending in .prom)
+                               for node_exporter's textfile collector
+  --metrics-textfile-interval SECONDS
+                               how often FILE is rewritten (default 15)
+  --audit-log FILE             append each decision's audit record (one JSON
+                               line) to FILE as well as the journal; SIGHUP
+                               reopens it after logrotate
   --help                       this text
   --version                    the version
 )";
@@ -147,6 +157,20 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
       absl::StatusOr<int> seconds = ParseSeconds(flag, value);
       if (!seconds.ok()) return seconds.status();
       options.shutdown_timeout_seconds = *seconds;
+    } else if (flag == "--metrics-listen") {
+      if (value.empty()) return absl::InvalidArgumentError("--metrics-listen wants 127.0.0.1:PORT, [::1]:PORT or unix:///PATH");
+      options.metrics_listen = value;
+    } else if (flag == "--metrics-textfile") {
+      if (!value.ends_with(".prom") || value.ends_with("/.prom"))
+        return absl::InvalidArgumentError("--metrics-textfile wants a file name ending in .prom, got \"" + value + "\"");
+      options.metrics_textfile = value;
+    } else if (flag == "--metrics-textfile-interval") {
+      absl::StatusOr<int> seconds = ParseSeconds(flag, value);
+      if (!seconds.ok()) return seconds.status();
+      options.metrics_textfile_interval_seconds = *seconds;
+    } else if (flag == "--audit-log") {
+      if (value.empty()) return absl::InvalidArgumentError("--audit-log wants a file");
+      options.audit_log = value;
     } else if (flag == "--log-level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return absl::InvalidArgumentError("--log-level wants error, warning, info or debug");

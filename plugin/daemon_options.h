@@ -32,6 +32,13 @@ struct DaemonOptions {
   bool no_seccomp = false;
   // How long SIGTERM waits for in-flight pulls before cancelling them.
   int shutdown_timeout_seconds = 30;
+  // Metrics: "" (off), 127.0.0.1:PORT, [::1]:PORT or unix:///path.
+  std::string metrics_listen;
+  // node_exporter textfile (must end in .prom), rewritten every interval.
+  std::string metrics_textfile;
+  int metrics_textfile_interval_seconds = 15;
+  // One JSON line per decision appended here too ("" = journal only).
+  std::string audit_log;
   bool show_help = false;
   bool show_version = false;
 };
