@@ -12,6 +12,8 @@ packages=(
   containerd runc docker-registry skopeo openssl ca-certificates
   # independent fixture makers and the test-side CRI client
   python3 python3-cryptography python3-grpcio python3-protobuf
+  # sd_notify, and the packaging tests: the .deb, lintian, rpmspec, systemd-analyze
+  libsystemd-dev systemd dpkg-dev debhelper lintian rpm ccache
 )
 
 if [ "$(id -u)" -ne 0 ]; then

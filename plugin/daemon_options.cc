@@ -71,6 +71,8 @@ SIGHUP, or a change of the policy or a key file, reloads it.
                                checked against instead of the system CAs
   --registry-timeout SECONDS   total time for one registry request (default 60)
   --log-level LEVEL            error, warning, info (default) or debug
+  --socket-group NAME          give the --listen socket (mode 0660) to group
+                               NAME, for CRI clients that are not root
   --shutdown-timeout SECONDS   on SIGTERM, how long in-flight pulls may take
                                to finish before they are cancelled (default 30)
   --no-seccomp                 do not confine the daemon with its seccomp
@@ -171,6 +173,9 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
     } else if (flag == "--audit-log") {
       if (value.empty()) return absl::InvalidArgumentError("--audit-log wants a file");
       options.audit_log = value;
+    } else if (flag == "--socket-group") {
+      if (value.empty()) return absl::InvalidArgumentError("--socket-group wants a group name");
+      options.socket_group = value;
     } else if (flag == "--log-level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return absl::InvalidArgumentError("--log-level wants error, warning, info or debug");

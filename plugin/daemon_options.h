@@ -27,6 +27,9 @@ struct DaemonOptions {
   // start), "reject" (refuse every pull), or a fallback policy file.
   std::string default_policy;
   std::string log_level = "info";
+  // Group given to the CRI socket (mode 0660), e.g. "pullsentry"; "" keeps
+  // the daemon's own group.
+  std::string socket_group;
   registry::RegistryOptions registry;
   // Debugging only: skip the seccomp filter (logged loudly, hourly).
   bool no_seccomp = false;

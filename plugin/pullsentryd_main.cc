@@ -17,6 +17,9 @@
 #include "plugin/logging.h"
 #include "plugin/policy_holder.h"
 #include "plugin/policy_reloader.h"
+#include "plugin/sd_notify.h"
+#include "plugin/server_health_probe.h"
+#include "plugin/socket_access.h"
 #include "plugin/pull_decider.h"
 #include "plugin/seccomp_sandbox.h"
 #include "plugin/tag_ledger.h"
@@ -203,6 +206,7 @@ int Run(int argc, char** argv) {
   std::string socket_path = *UnixSocketPath(options.listen);
   std::filesystem::create_directories(std::filesystem::path(socket_path).parent_path(), ec);
   ::unlink(socket_path.c_str());  // a stale socket from an earlier run
+  EnableServerHealthService();  // what the watchdog asks before each ping
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(16 << 20);
@@ -212,10 +216,22 @@ int Run(int argc, char** argv) {
     LogError("cannot listen on " + options.listen);
     return 1;
   }
-  ::chmod(socket_path.c_str(), 0660);
+  if (absl::Status access = RestrictSocketAccess(socket_path, options.socket_group); !access.ok()) {
+    LogWarning("socket access: " + std::string(access.message()));
+  }
   LogInfo("pullsentryd " + std::string(PULLSENTRY_VERSION) + " serving " + options.listen + " for runtime " +
           options.runtime_endpoint + " with policy " + policy_path + " (" +
           std::string(trust::PolicyFormatName(policy_holder.Get()->format)) + ", hash " + policy_holder.Get()->hash + ")");
+
+  // The watchdog thread starts before the sandbox closes in (READY=1 waits for it).
+  std::unique_ptr<ServiceNotifier> notifier = NewSystemdNotifier();
+  std::unique_ptr<WatchdogPinger> watchdog;
+  if (std::optional<std::chrono::microseconds> interval = notifier->WatchdogInterval()) {
+    // The probe must answer well inside one ping period (half the interval).
+    auto probe = std::make_shared<ServerHealthProbe>(
+        options.listen, std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 4));
+    watchdog = WatchdogPinger::StartIfRequested(notifier.get(), [probe] { return probe->Check().ok(); });
+  }
 
   // Confine the daemon last: everything above may use calls the filter
   // refuses from here on (threads that need set-up are already running).
@@ -236,11 +252,18 @@ int Run(int argc, char** argv) {
             " system calls allowed, every other one refused with EPERM");
   }
 
+  // Ready only now: the policy is loaded, the socket accepts calls, the sandbox is on.
+  NotifyReady(*notifier, "serving " + options.listen + ", policy hash " + policy_holder.Get()->hash);
+
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
-    (void)reloader.Reload("SIGHUP");
+    absl::Status reloaded = reloader.Reload("SIGHUP");
+    NotifyStatus(*notifier, reloaded.ok() ? "serving " + options.listen + ", policy hash " + policy_holder.Get()->hash
+                                          : "serving the previous policy; reload failed: " + std::string(reloaded.message()));
   }
   LogInfo(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
+  NotifyStopping(*notifier, "stopping");
+  watchdog.reset();
   DrainAndStop(*server, draining, std::chrono::seconds(options.shutdown_timeout_seconds));
   ::unlink(socket_path.c_str());
   LogInfo("stopped");
