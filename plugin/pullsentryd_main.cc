@@ -15,6 +15,7 @@
 #include "plugin/daemon_options.h"
 #include "plugin/image_service_proxy.h"
 #include "plugin/logging.h"
+#include "plugin/observability.h"
 #include "plugin/policy_holder.h"
 #include "plugin/policy_reloader.h"
 #include "plugin/sd_notify.h"
@@ -187,6 +188,15 @@ int Run(int argc, char** argv) {
     return decider.Decide(image, ns, context);
   };
 
+  // Metrics and the audit log see every decision the decider makes.
+  absl::StatusOr<std::unique_ptr<Observability>> observability = Observability::Start(
+      options, [&reloader] { return Metrics::ReloadCounts{reloader.reloads(), reloader.failures()}; });
+  if (!observability.ok()) {
+    LogError(std::string(observability.status().message()));
+    return 1;
+  }
+  for (DecisionObserver* observer : (*observability)->observers()) decider.AddObserver(observer);
+
   // Once SIGTERM starts the drain, new pulls are refused as UNAVAILABLE
   // (kubelet retries them against the restarted daemon) while those already
   // deciding finish.
@@ -258,6 +268,7 @@ int Run(int argc, char** argv) {
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
     absl::Status reloaded = reloader.Reload("SIGHUP");
+    (*observability)->Reopen();  // logrotate moved the audit file
     NotifyStatus(*notifier, reloaded.ok() ? "serving " + options.listen + ", policy hash " + policy_holder.Get()->hash
                                           : "serving the previous policy; reload failed: " + std::string(reloaded.message()));
   }
