@@ -60,6 +60,9 @@ SIGHUP, or a change of the policy or a key file, reloads it.
   --cache-refused-ttl DURATION how long a refusal is reused at most
                                (default 5m; 0 does not cache refusals)
   --trust-store DIR            keys and roots named by the policy (default /etc/pullsentry)
+  --control-socket PATH        root-only socket for pullsentry status, cache,
+                               doctor and pullsentry-containerd-verifier
+                               (default /run/pullsentry/control.sock)
   --default-policy reject|FILE what to serve while --policy does not exist:
                                refuse every pull, or FILE's policy. Without
                                it a missing policy file stops start-up
@@ -142,6 +145,9 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(const std::vector<std::string>&
       (flag == "--cache-ttl" ? options.cache_ttl : options.cache_refused_ttl) = *ttl;
     } else if (flag == "--trust-store") {
       options.trust_store = value;
+    } else if (flag == "--control-socket") {
+      if (!value.starts_with("/")) return absl::InvalidArgumentError("--control-socket wants an absolute path");
+      options.control_socket = value;
     } else if (flag == "--default-policy") {
       if (value.empty()) return absl::InvalidArgumentError("--default-policy wants \"reject\" or a policy file");
       options.default_policy = value;

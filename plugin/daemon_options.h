@@ -23,6 +23,9 @@ struct DaemonOptions {
   std::chrono::seconds cache_ttl = std::chrono::hours(24);
   std::chrono::seconds cache_refused_ttl = std::chrono::minutes(5);
   std::string trust_store = "/etc/pullsentry";
+  // Root-only socket for `pullsentry status|cache|doctor` and containerd's
+  // verifier hook.
+  std::string control_socket = "/run/pullsentry/control.sock";
   // What to serve while the policy file does not exist: "" (refuse to
   // start), "reject" (refuse every pull), or a fallback policy file.
   std::string default_policy;

@@ -12,6 +12,9 @@
 #include <iostream>
 #include <thread>
 
+#include "plugin/control/control_server.h"
+#include "plugin/control/daemon_handlers.h"
+#include "plugin/control/status_counters.h"
 #include "plugin/daemon_options.h"
 #include "plugin/image_service_proxy.h"
 #include "plugin/logging.h"
@@ -112,6 +115,7 @@ int Run(int argc, char** argv) {
     std::cout << "pullsentryd " << PULLSENTRY_VERSION << "\n";
     return 0;
   }
+  const auto started = std::chrono::steady_clock::now();  // for the uptime in `pullsentry status`
   SetLogLevel(ToLogLevel(options.log_level));
   SetJournalFormat(std::getenv("JOURNAL_STREAM") != nullptr);
 
@@ -233,6 +237,27 @@ int Run(int argc, char** argv) {
           options.runtime_endpoint + " with policy " + policy_path + " (" +
           std::string(trust::PolicyFormatName(policy_holder.Get()->format)) + ", hash " + policy_holder.Get()->hash + ")");
 
+  // The control socket: `pullsentry status|cache|doctor`, and containerd's
+  // image verifier hook, which decides through the same decider and cache.
+  control::StatusCounters control_counters;
+  decider.AddObserver(&control_counters);
+  control::ControlServerOptions control_options;
+  control_options.socket_path = options.control_socket;
+  control_options.allowed_uid = ::geteuid();  // root, or the user running a test
+  control_options.log_warning = [](std::string_view message) { LogWarning(std::string(message)); };
+  absl::StatusOr<std::unique_ptr<control::ControlServer>> control_server = control::ControlServer::Start(
+      control_options,
+      control::MakeDaemonHandlers({.version = PULLSENTRY_VERSION, .listen = options.listen,
+                                   .trust_store = options.trust_store, .started = started, .policy = &policy_holder,
+                                   .decider = &decider, .cache = verdict_cache->get(), .counters = &control_counters}));
+  if (!control_server.ok()) {
+    LogError("cannot serve the control socket " + options.control_socket + ": " +
+             std::string(control_server.status().message()));
+    server->Shutdown(std::chrono::system_clock::now());
+    ::unlink(socket_path.c_str());
+    return 1;
+  }
+
   // The watchdog thread starts before the sandbox closes in (READY=1 waits for it).
   std::unique_ptr<ServiceNotifier> notifier = NewSystemdNotifier();
   std::unique_ptr<WatchdogPinger> watchdog;
@@ -276,6 +301,7 @@ int Run(int argc, char** argv) {
   NotifyStopping(*notifier, "stopping");
   watchdog.reset();
   DrainAndStop(*server, draining, std::chrono::seconds(options.shutdown_timeout_seconds));
+  (*control_server)->Stop();
   ::unlink(socket_path.c_str());
   LogInfo("stopped");
   return 0;

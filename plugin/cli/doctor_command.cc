@@ -47,16 +47,21 @@ when one is, 2 on a usage error.
   --control-socket PATH     pullsentryd's control socket (default /run/pullsentry/control.sock)
   --trust-store DIR         the trust store to check for expiring certificates
                             (default: the daemon's, else /etc/pullsentry)
-  --endpoint ENDPOINT       pullsentryd's CRI endpoint: what kubelet must point at,
-                            and where --probe pulls (default: what the daemon
-                            reports, else unix:///run/pullsentry/cri.sock)
-  --probe IMAGE             pull IMAGE, which must be unsigned, over CRI through
-                            --endpoint (default: kubelet's configured endpoint):
-                            enforcing means it is refused
+  --probe IMAGE             pull IMAGE, which must exist and be unsigned, over
+                            CRI: enforcing means it is refused (an admitted
+                            probe image is removed again)
+  --endpoint ENDPOINT       where --probe pulls (default: kubelet's configured
+                            imageServiceEndpoint, else the daemon's CRI socket)
+
+kubelet must point at the CRI socket the daemon reports it serves (else
+unix:///run/pullsentry/cri.sock). containerd's config.toml is read with a
+minimal TOML reader: tables, dotted and quoted keys, one-line and multi-line
+arrays; multi-line strings are skipped and inline tables are not looked into.
 )";
 
 struct DoctorFlags {
-  std::optional<std::string> kubelet_config, containerd_config, trust_store, endpoint, probe;
+  std::optional<std::string> kubelet_config, containerd_config, trust_store, probe;
+  std::optional<std::string> endpoint;  // where the probe pulls
   std::string control_socket = control::kDefaultControlSocket;
 };
 
@@ -178,9 +183,7 @@ int RunDoctor(const std::vector<std::string>& args) {
   std::vector<CheckResult> results;
   std::optional<control::StatusReport> status;
   CheckResult daemon = CheckDaemon(flags.control_socket, &status);
-  const std::string pullsentryd_endpoint = flags.endpoint ? *flags.endpoint
-                                           : status && !status->listen.empty() ? status->listen
-                                                                               : kDefaultCriEndpoint;
+  const std::string pullsentryd_endpoint = status && !status->listen.empty() ? status->listen : kDefaultCriEndpoint;
 
   std::optional<std::string> kubelet_endpoint;
   if (std::optional<std::string> kubelet = Chosen(flags.kubelet_config, kDefaultKubeletConfig)) {

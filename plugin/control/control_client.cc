@@ -8,10 +8,13 @@ absl::StatusOr<nlohmann::json> CallControl(const std::string& socket_path, const
                                            Deadline deadline) {
   absl::StatusOr<UniqueFd> fd = ConnectUnix(socket_path);
   if (!fd.ok()) return fd.status();
-  if (absl::Status sent = WriteAll(fd->get(), SerializeRequest(request) + "\n", deadline); !sent.ok())
-    return absl::Status(sent.code(), "send to " + socket_path + ": " + std::string(sent.message()));
+  absl::Status sent = WriteAll(fd->get(), SerializeRequest(request) + "\n", deadline);
+  // A daemon that turns us away answers at once and closes, which can break
+  // our send; its answer is still there to read.
   std::string buffer;
   absl::StatusOr<std::string> line = ReadLine(fd->get(), &buffer, kMaxResponseBytes, deadline);
+  if (!sent.ok() && !line.ok())
+    return absl::Status(sent.code(), "send to " + socket_path + ": " + std::string(sent.message()));
   if (!line.ok()) {
     if (absl::IsOutOfRange(line.status()))
       return absl::UnavailableError("the daemon at " + socket_path + " closed the connection without answering");
