@@ -65,8 +65,16 @@ class VerdictCacheTest(unittest.TestCase):
         self.workdir = Path(tempfile.mkdtemp(prefix="vc-", dir=ENV.workdir))
         self.policy_path = self.workdir / "policy.json"
         self.daemon: harness.Pullsentryd | None = None
+        self.clients: list[harness.CriClient] = []
 
     def tearDown(self) -> None:
+        self.stop_daemon()
+
+    def stop_daemon(self) -> None:
+        # Clients first: an open connection holds the daemon's drain.
+        for client in self.clients:
+            client.close()
+        self.clients.clear()
         if self.daemon is not None:
             self.daemon.stop()
 
@@ -85,7 +93,7 @@ class VerdictCacheTest(unittest.TestCase):
 
     def client(self) -> harness.CriClient:
         client = self.daemon.cri()
-        self.addCleanup(client.close)
+        self.clients.append(client)
         return client
 
     def push(self, name: str, signed: bool = True) -> harness.PushedImage:
@@ -174,7 +182,8 @@ class VerdictCacheTest(unittest.TestCase):
         image = self.push("restart")
         self.admit(client, image)
         self.assertEqual(self.signature_fetches(image), 1)
-        self.daemon.restart()
+        self.stop_daemon()
+        self.daemon.start()
         client = self.client()
         self.admit(client, image)
         self.assertEqual(self.signature_fetches(image), 1, "the restarted daemon verified again")
@@ -214,7 +223,7 @@ class VerdictCacheTest(unittest.TestCase):
         signed, unsigned = self.push("kept"), self.push("unsigned", signed=False)
         self.admit(client, signed)
         self.refuse(client, unsigned)
-        self.daemon.stop()
+        self.stop_daemon()
 
         # Turn the cached refusal into an admission by hand.
         doc = json.loads(self.cache_file().read_text())
