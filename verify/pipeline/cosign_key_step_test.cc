@@ -11,6 +11,7 @@
 #include "verify/cosign/simple_signing.h"
 #include "verify/crypto/digest.h"
 #include "verify/crypto/public_key.h"
+#include "verify/pipeline/image_verifier.h"
 
 namespace pullsentry::verify {
 namespace {
@@ -264,6 +265,31 @@ TEST(CosignKeyStep, RejectsARequirementWithoutKeys) {
   EXPECT_EQ(CheckCosignKeySignatures(registry, {}, Image(), kDigest, Requirement({})).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(registry.manifest_requests.empty());
+}
+
+// Through the whole verifier: an admission on a signature names its signer
+// and kind, and nothing it relied on expires.
+TEST(CosignKeyStep, VerifierVerdictNamesTheSignerAndKind) {
+  auto registry = std::make_shared<FakeRegistry>();
+  Publish(*registry, {kGood});
+  auto native = trust::NativePolicy::Parse(
+      R"({"version":1,"verifiers":{"team":{"type":"cosignKey","keyPaths":["p256.pub.pem"]}},)"
+      R"("default":{"require":"team"}})",
+      std::string(PULLSENTRY_FIXTURES_DIR) + "/crypto");
+  ASSERT_TRUE(native.ok()) << native.status();
+  trust::LoadedPolicy policy;
+  policy.format = trust::PolicyFormat::kNative;
+  policy.native = *native;
+  policy.hash = (*native)->Hash();
+  ImageVerifier verifier(registry);
+  auto verdict = verifier.VerifyDigest(policy, Image(), kDigest, std::nullopt, registry::PullContext{});
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_TRUE(verdict->admitted) << verdict->reason;
+  ASSERT_EQ(verdict->signers.size(), 1u);
+  EXPECT_TRUE(verdict->signers[0].starts_with("key ")) << verdict->signers[0];
+  EXPECT_NE(verdict->signers[0].find("p256.pub.pem"), std::string::npos) << verdict->signers[0];
+  EXPECT_EQ(verdict->signature_kinds, std::vector<std::string>{"cosign-key"});
+  EXPECT_EQ(verdict->valid_until, std::chrono::system_clock::time_point::max());
 }
 
 }  // namespace
