@@ -17,8 +17,10 @@ namespace pullsentry::sigstore {
 
 struct TlogEntryCheck {
   const TransparencyLog* log = nullptr;  // the entry's log, from the trusted root
-  // integratedTime when the SET vouched for it; nullopt otherwise (Rekor v2:
-  // the caller must then check log->valid_for at a time from a TSA).
+  // integratedTime when the SET vouched for it. nullopt otherwise (Rekor v2,
+  // or a v0.2+ entry without SET): the log was then picked by id alone (or
+  // at the unverified integratedTime), and the caller must check
+  // log->valid_for at a trusted time, e.g. from an RFC 3161 timestamp.
   std::optional<Time> integrated_time;
   bool inclusion_proven = false;  // proof and checkpoint verified
 };
