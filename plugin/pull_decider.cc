@@ -50,7 +50,10 @@ PullDecider::Pipeline PullDecider::PipelineOf(std::shared_ptr<const verify::Imag
 }
 
 PullDecider::PullDecider(const PolicyHolder* policy, Pipeline pipeline, VerdictCache* cache, Clock clock)
-    : policy_(policy), pipeline_(std::move(pipeline)), cache_(cache), clock_(std::move(clock)) {}
+    : policy_(policy), pipeline_(std::move(pipeline)), cache_(cache), clock_(std::move(clock)) {
+  // Entries read back from disk under another policy can never match.
+  ForgetReplacedPolicies();
+}
 
 void PullDecider::AddObserver(DecisionObserver* observer) {
   std::lock_guard lock(observers_mu_);
@@ -74,11 +77,7 @@ void PullDecider::ForgetReplacedPolicies() {
   {
     std::lock_guard lock(policy_seen_mu_);
     if (current == policy_seen_) return;
-    bool first = policy_seen_.empty();
     policy_seen_ = current;
-    // At start-up the file's entries of the policy in force stay; those of
-    // any other policy go now, as after every reload.
-    if (!first) LogInfo("policy " + current + " in force: verdicts cached under earlier policies are dropped");
   }
   if (size_t dropped = cache_->DropOtherPolicies(current); dropped > 0)
     LogInfo("verdict cache: dropped " + std::to_string(dropped) + " verdicts of replaced policies");

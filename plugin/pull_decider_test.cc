@@ -119,6 +119,18 @@ bool WaitFor(const std::function<bool()>& predicate) {
   return predicate();
 }
 
+VerdictCacheKey Key() { return {"registry.example/team/app:v1", kDigestA, "team", "sha256:p1"}; }
+
+verify::Verdict VerdictFor(const VerdictCacheKey& key) {
+  verify::Verdict verdict;
+  verdict.admitted = true;
+  verdict.action = "verified";
+  verdict.digest = key.digest;
+  verdict.policy_hash = key.policy_hash;
+  verdict.kube_namespace = key.kube_namespace;
+  return verdict;
+}
+
 class PullDeciderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -209,6 +221,21 @@ TEST_F(PullDeciderTest, AReloadedPolicyDecidesAfreshAndDropsTheOldEntries) {
   EXPECT_EQ(fake_.verifies, 2);
   ASSERT_EQ(cache_->Size(), 1u);
   EXPECT_EQ(cache_->List()[0].key.policy_hash, "sha256:p2");
+}
+
+TEST_F(PullDeciderTest, EntriesOfAnotherPolicyAreDroppedAtStartUp) {
+  VerdictCacheKey stale{"registry.example/team/app:v1", kDigestA, "team", "sha256:p0"};
+  verify::Verdict verdict;
+  verdict.admitted = true;
+  verdict.action = "verified";
+  verdict.digest = kDigestA;
+  verdict.policy_hash = "sha256:p0";
+  verdict.kube_namespace = "team";
+  ASSERT_TRUE(cache_->Store(stale, verdict).ok());
+  ASSERT_TRUE(cache_->Store(Key(), VerdictFor(Key())).ok());
+  PullDecider restarted(&holder_, fake_.Make(), cache_.get());
+  ASSERT_EQ(cache_->Size(), 1u);
+  EXPECT_EQ(cache_->List()[0].key.policy_hash, "sha256:p1");
 }
 
 TEST_F(PullDeciderTest, ConcurrentPullsOfOneImageShareOneVerification) {
