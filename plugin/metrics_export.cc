@@ -192,7 +192,15 @@ void MetricsHttpServer::Serve() {
     if (n < 0 || (fds[1].revents & POLLIN)) return;
     if (!(fds[0].revents & POLLIN)) continue;
     UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (!client.valid()) continue;  // the peer went away, or fds ran out: try the next one
+    if (!client.valid()) {
+      // Out of descriptors or memory: the connection stays queued and poll
+      // would wake at once, so back off instead of spinning.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        pollfd stop = {stop_.get(), POLLIN, 0};
+        if (::poll(&stop, 1, 100) > 0) return;
+      }
+      continue;  // the peer went away: take the next one
+    }
     HandleConnection(client.get());
   }
 }

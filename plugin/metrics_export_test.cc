@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "plugin/daemon_options.h"
+
 namespace pullsentry::plugin {
 namespace {
 
@@ -212,6 +214,34 @@ TEST_F(ExportTest, UnwritableTextfileFailsStart) {
   auto writer = MetricsTextfileWriter::Start((dir_ / "blocked.prom").string(), std::chrono::seconds(1),
                                              [] { return std::string("x 1\n"); });
   EXPECT_FALSE(writer.ok());
+}
+
+}  // namespace
+}  // namespace pullsentry::plugin
+
+namespace pullsentry::plugin {
+namespace {
+
+TEST(ObservabilityFlagsTest, ParsedAndCheckedAtTheCommandLine) {
+  auto parsed = ParseDaemonOptions({"--metrics-listen", "127.0.0.1:9464", "--metrics-textfile=/x/pullsentry.prom",
+                                    "--metrics-textfile-interval", "30", "--audit-log", "/var/log/pullsentry.audit"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->metrics_listen, "127.0.0.1:9464");
+  EXPECT_EQ(parsed->metrics_textfile, "/x/pullsentry.prom");
+  EXPECT_EQ(parsed->metrics_textfile_interval_seconds, 30);
+  EXPECT_EQ(parsed->audit_log, "/var/log/pullsentry.audit");
+
+  DaemonOptions defaults = *ParseDaemonOptions({});
+  EXPECT_EQ(defaults.metrics_listen, "");  // off by default
+  EXPECT_EQ(defaults.metrics_textfile, "");
+  EXPECT_EQ(defaults.audit_log, "");
+  EXPECT_EQ(defaults.metrics_textfile_interval_seconds, 15);
+
+  EXPECT_FALSE(ParseDaemonOptions({"--metrics-textfile", "/x/metrics.txt"}).ok());
+  EXPECT_FALSE(ParseDaemonOptions({"--metrics-textfile", "/x/.prom"}).ok());
+  EXPECT_FALSE(ParseDaemonOptions({"--metrics-textfile-interval", "0"}).ok());
+  EXPECT_FALSE(ParseDaemonOptions({"--metrics-listen", ""}).ok());
+  EXPECT_FALSE(ParseDaemonOptions({"--audit-log", ""}).ok());
 }
 
 }  // namespace
