@@ -197,7 +197,13 @@ void ControlServer::AcceptLoop(std::shared_ptr<Shared> shared) {
     if (fds[1].revents & POLLIN) return;
     if (!(fds[0].revents & POLLIN)) continue;
     UniqueFd connection(::accept4(shared->listen_fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
-    if (!connection.valid()) continue;  // the peer gave up already, or a transient error
+    if (!connection.valid()) {
+      // Out of descriptors or memory: back off instead of spinning on a
+      // listener that stays readable. Anything else was one peer's problem.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
 
     auto refuse = [&](const std::string& reason) {
       (void)WriteAll(connection.get(), ErrorLine(reason) + "\n",

@@ -63,8 +63,9 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   // Stops accepting, asks connections to end, waits up to `grace` for
-  // requests in progress, and removes the socket file. Idempotent.
-  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  // requests in progress, and removes the socket file. Idempotent. The
+  // default outlasts a `verify` (8 s), so handlers are done when it returns.
+  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
   const std::string& socket_path() const { return options_.socket_path; }
 
