@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,37 +50,40 @@ std::optional<int> Resolve(std::string_view name) {
 }  // namespace
 
 const std::vector<std::string_view>& AllowedSyscalls() {
-  // Derived by tracing the daemon through the end-to-end suite (strace -f)
-  // plus what the libraries do on paths the suite does not reach (DNS over
-  // UDP and NSS modules, TLS, the control socket, metrics listener, state
-  // files). Names absent on an architecture are skipped.
+  // Derived by tracing the daemon (strace -f) through the end-to-end suite —
+  // pulls admitted and refused, policy reloads by file change and SIGHUP,
+  // the control socket, metrics and audit log, verdict cache and ledger
+  // writes, a hostile registry — plus what the libraries do on paths the
+  // suite does not reach: DNS over UDP and NSS modules (sendmmsg, ioctl
+  // FIONREAD, dlopen's mmap/mprotect), abort() (tgkill), the x86_64 and
+  // aarch64 spellings of the same call (open/openat, stat/newfstatat,
+  // epoll_wait/epoll_pwait). Names absent on an architecture are skipped.
   static const std::vector<std::string_view> kAllowed = {
       // memory
-      "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "membarrier",
+      "brk", "mmap", "munmap", "mremap", "mprotect", "madvise",
       // threads and waiting (clone is narrowed below, clone3 answered ENOSYS)
-      "clone", "futex", "set_robust_list", "get_robust_list", "rseq", "set_tid_address", "exit", "exit_group",
-      "gettid", "getpid", "getppid", "sched_yield", "sched_getaffinity", "sched_getparam", "sched_getscheduler",
-      "nanosleep", "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time",
+      "clone", "futex", "set_robust_list", "rseq", "set_tid_address", "exit", "exit_group", "gettid", "getpid",
+      "sched_yield", "sched_getaffinity", "sched_getparam", "sched_getscheduler", "nanosleep", "clock_nanosleep",
+      "clock_gettime", "clock_getres", "gettimeofday", "time",
       // signals (kill and tgkill only towards this process, see below)
-      "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "rt_sigpending", "sigaltstack",
-      "restart_syscall", "kill", "tgkill",
-      // files: policy and keys on reload, the tag ledger, cache and audit files
+      "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack", "restart_syscall", "kill",
+      "tgkill",
+      // files: policy, keys and trust store on reload; ledger, verdict cache,
+      // metrics textfile and audit file writes (temporary, fsync, rename)
       "read", "write", "readv", "writev", "pread64", "pwrite64", "openat", "open", "close", "lseek", "fstat",
-      "newfstatat", "stat", "lstat", "statx", "statfs", "fstatfs", "access", "faccessat", "faccessat2", "readlink",
-      "readlinkat", "getdents64", "getcwd", "fcntl", "dup", "dup2", "dup3", "pipe", "pipe2", "rename", "renameat",
-      "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat", "fsync", "fdatasync", "ftruncate", "fchmod", "chmod",
-      "fchmodat", "umask", "flock",
+      "newfstatat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2", "readlink", "readlinkat",
+      "getdents64", "getcwd", "fcntl", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync", "fdatasync",
+      "fchmod",
       // readiness: gRPC's and curl's event loops, inotify for policy changes
-      "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll",
-      "select", "pselect6", "eventfd", "eventfd2", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
-      "timerfd_create", "timerfd_settime", "timerfd_gettime",
+      "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "eventfd2",
+      "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
       // network: socket() is narrowed to the families below
-      "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "getsockname", "getpeername",
-      "getsockopt", "setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
-      // identity, limits (prlimit64 read-only), randomness, the rest
-      "getrandom", "uname", "sysinfo", "getrlimit", "prlimit64", "getuid", "geteuid", "getgid", "getegid",
-      "getresuid", "getresgid", "getgroups", "prctl", "arch_prctl", "ioctl", "getrusage", "times",
-      "getpriority", "sched_get_priority_min", "sched_get_priority_max",
+      "socket", "socketpair", "connect", "bind", "listen", "accept4", "getsockname", "getpeername", "getsockopt",
+      "setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+      // identity, limits (prlimit64 read-only), randomness; prctl and ioctl
+      // narrowed below
+      "getrandom", "uname", "sysinfo", "getrlimit", "prlimit64", "getuid", "geteuid", "getgid", "getegid", "prctl",
+      "arch_prctl", "ioctl", "getrusage", "times",
   };
   return kAllowed;
 }
@@ -96,7 +100,8 @@ const std::vector<std::string_view>& ForbiddenSyscalls() {
       "chown",         "fchown",      "fchownat",       "lchown",         "mknod",         "mknodat",
       "iopl",          "ioperm",      "settimeofday",   "clock_settime",  "adjtimex",      "sethostname",
       "setdomainname", "acct",        "quotactl",       "lookup_dcookie", "uselib",        "personality",
-      "seccomp",       "memfd_create", "process_madvise", "pidfd_getfd",  "kcmp",
+      "seccomp",       "memfd_create", "process_madvise", "pidfd_getfd",  "kcmp",          "chmod",
+      "fchmodat",      "link",        "linkat",         "symlink",        "symlinkat",     "truncate",
   };
   return kForbidden;
 }
@@ -138,6 +143,22 @@ absl::StatusOr<SandboxReport> InstallSeccompSandbox() {
     } else if (name == "prlimit64") {
       // Reading limits (glibc's getrlimit) is fine; raising them is not.
       rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, *nr, 1, SCMP_A2(SCMP_CMP_EQ, 0));
+    } else if (name == "prctl") {
+      // Thread names (gRPC, curl) and reading the capability bounding set
+      // (libsystemd); not PR_SET_DUMPABLE, PR_SET_PTRACER, PR_SET_SECUREBITS,
+      // capability drops or anything else.
+      for (int option : {PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ}) {
+        rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, *nr, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<uint64_t>(option)));
+        if (rc != 0) break;
+      }
+    } else if (name == "ioctl") {
+      // glibc's DNS resolver (FIONREAD), non-blocking and close-on-exec
+      // switches, isatty(); not terminal injection (TIOCSTI) or device
+      // ioctls. The request is compared as 32 bits, as the kernel reads it.
+      for (unsigned long request : {FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, TCGETS}) {
+        rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, *nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, request));
+        if (rc != 0) break;
+      }
     } else if (name == "socket") {
       // Unix sockets (CRI, control, sd_notify), IPv4/IPv6 (registries, DNS,
       // metrics) and netlink (getaddrinfo's AI_ADDRCONFIG) — no raw packet

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +75,25 @@ TEST(SeccompSandbox, ThreadsStartButForksAndNamespacesAreRefused) {
     if (::socket(AF_PACKET, SOCK_RAW, 0) != -1 || errno != EPERM) return 4;
     errno = 0;
     if (::chroot("/") != -1 || errno != EPERM) return 5;
+    return 0;
+  });
+  EXPECT_EQ(result, 0);
+}
+
+TEST(SeccompSandbox, PrctlAndIoctlOnlyForWhatTheLibrariesNeed) {
+  int result = InSandboxedChild([] {
+    if (::prctl(PR_SET_NAME, "sandboxed", 0, 0, 0) != 0) return 1;
+    int value = 0;
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::ioctl(fd, FIONREAD, &value) != 0) return 2;
+    ::close(fd);
+    errno = 0;
+    if (::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != -1 || errno != EPERM) return 3;
+    char c = 'x';
+    errno = 0;
+    if (::ioctl(0, TIOCSTI, &c) != -1 || errno != EPERM) return 4;
+    errno = 0;
+    if (::chmod("/", 0755) != -1 || errno != EPERM) return 5;
     return 0;
   });
   EXPECT_EQ(result, 0);
