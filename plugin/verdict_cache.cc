@@ -174,12 +174,13 @@ absl::StatusOr<std::unique_ptr<VerdictCache>> VerdictCache::Open(std::string pat
     std::ifstream in(cache->path_, std::ios::binary);
     if (!in) return absl::InternalError("open " + cache->path_ + ": " + std::strerror(errno));
     std::string text;
-    // Bounded even if the file grows after the stat.
-    text.resize(kMaxFileBytes + 1);
+    // Bounded even if the file grows after the stat: one byte more than it
+    // had tells that it did.
+    text.resize(static_cast<size_t>(st.st_size) + 1);
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      problem = "larger than " + std::to_string(kMaxFileBytes) + " bytes";
+    if (text.size() > static_cast<size_t>(st.st_size)) {
+      problem = "changed while being read";
     } else {
       std::lock_guard lock(cache->mu_);
       problem = cache->LoadLocked(text);

@@ -1,0 +1,124 @@
+// libFuzzer target: VerdictCache::Open on arbitrary file contents.
+//
+// The cache file is state that survives restarts and crashes, and a verdict
+// read from it admits images, so it may hold anything and must never be
+// trusted in part. Open must never crash; a file it judges damaged leaves
+// nothing behind; an accepted file serves only entries that are
+// self-consistent and live; and whatever the cache then writes must open
+// again cleanly.
+//
+// Inputs whose first byte is even get the checksum recomputed over their
+// "entries" before they are written, so the fuzzer reaches the per-entry
+// checks instead of stopping at the checksum.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "plugin/verdict_cache.h"
+#include "verify/crypto/digest.h"
+#include "verify/reference/image_reference.h"
+
+namespace {
+
+using pullsentry::plugin::VerdictCache;
+using pullsentry::plugin::VerdictCacheKey;
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+const std::string& ScratchDir() {
+  static const std::string dir = [] {
+    // Every store is fsynced: memory-backed /dev/shm keeps that cheap.
+    const char* base = std::getenv("TMPDIR");
+    std::string root = base != nullptr && *base != '\0' ? base : (::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    std::string pattern = root + "/fuzz-verdict-cache.XXXXXX";
+    Check(::mkdtemp(pattern.data()) != nullptr);
+    return pattern;
+  }();
+  return dir;
+}
+
+void EmptyDir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  Check(d != nullptr);
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") ::unlink((dir + "/" + name).c_str());
+  }
+  ::closedir(d);
+}
+
+// The input with a checksum that matches its entries, when it has any.
+std::string WithValidChecksum(const std::string& text) {
+  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("entries")) return text;
+  doc["checksum"] =
+      pullsentry::crypto::Sha256Digest(doc["entries"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const std::chrono::system_clock::time_point kNow = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string& dir = ScratchDir();
+  const std::string path = dir + "/verdict-cache.json";
+  std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (data[0] % 2 == 0) text = WithValidChecksum(text);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    Check(out.good());
+  }
+
+  pullsentry::plugin::VerdictCacheOptions options;
+  options.max_entries = 8;  // small, so bounding on load is exercised too
+  auto clock = [] { return kNow; };
+  std::string warning;
+  auto cache = VerdictCache::Open(path, options, clock, &warning);
+  Check(cache.ok());  // the file is readable and its directory writable: no I/O error is possible
+  if (!warning.empty()) {
+    Check((*cache)->Size() == 0);
+    Check(::access(path.c_str(), F_OK) != 0);
+  } else {
+    Check((*cache)->Size() <= options.max_entries);
+    for (const auto& entry : (*cache)->List()) {
+      const auto& v = entry.verdict;
+      Check(pullsentry::reference::IsValidDigest(entry.key.digest));
+      Check(v.digest == entry.key.digest && v.policy_hash == entry.key.policy_hash &&
+            v.kube_namespace == entry.key.kube_namespace);
+      Check(v.admitted ? v.action != "refused" && !v.action.empty() : v.action == "refused");
+      Check(entry.expires > kNow && entry.expires <= v.valid_until);
+      Check(entry.expires <= kNow + (v.admitted ? options.admitted_ttl : options.refused_ttl));
+      auto served = (*cache)->Lookup(entry.key);
+      Check(served.has_value() && served->admitted == v.admitted && served->digest == v.digest);
+    }
+  }
+
+  // Whatever the cache writes must read back whole.
+  VerdictCacheKey key{"registry.example/app:v1", "sha256:" + std::string(64, 'a'), "", "sha256:p"};
+  pullsentry::verify::Verdict verdict;
+  verdict.admitted = true;
+  verdict.action = "verified";
+  verdict.digest = key.digest;
+  verdict.policy_hash = key.policy_hash;
+  Check((*cache)->Store(key, verdict).ok());
+  size_t stored = (*cache)->Size();
+  cache->reset();
+  std::string again;
+  auto reopened = VerdictCache::Open(path, options, clock, &again);
+  Check(reopened.ok() && again.empty() && (*reopened)->Size() == stored);
+
+  EmptyDir(dir);
+  return 0;
+}
