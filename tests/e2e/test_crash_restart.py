@@ -155,6 +155,13 @@ class CrashRestartTest(unittest.TestCase):
         elapsed = time.monotonic() - started
         # --shutdown-timeout plus the daemon's 5 s grace, with slack for a busy machine.
         self.assertLess(elapsed, timeout + 5 + 3, daemon.log_text()[-2000:])
+        print(f"\nstuck pull: stopped after {elapsed:.1f} s with exit status {process.returncode}",
+              file=sys.stderr)
+        # Either gRPC cancelled the handler at the deadline (clean stop) or the
+        # guard ended the process and said why; never a hang.
+        if process.returncode != 0:
+            self.assertEqual(process.returncode, 1)
+            self.assertIn("pulls still running", daemon.log_text())
         stuck.set()
 
     # -- kill -9 --------------------------------------------------------------
