@@ -101,21 +101,23 @@ void ServeConnection(const std::shared_ptr<ControlServer::Shared>& shared, Uniqu
   }
 }
 
-// Binds under a temporary name, sets the mode, then renames into place, so
-// the socket is never reachable with a wider mode than 0600.
+// Binds `path` and narrows it to 0600 at once. For the instant between the
+// two the mode is what the umask left; the peer-credential check on every
+// connection keeps that instant harmless. (Binding a temporary name and
+// renaming it would close the gap but needs a longer path, and sun_path is
+// only 108 bytes.)
 absl::Status BindPrivately(int fd, const std::string& path) {
-  std::string temporary = path + ".new-" + std::to_string(::getpid());
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (temporary.size() >= sizeof(address.sun_path))
-    return absl::InvalidArgumentError("control socket path \"" + path + "\" is too long");
-  std::memcpy(address.sun_path, temporary.data(), temporary.size());
-  ::unlink(temporary.c_str());
+  if (path.size() >= sizeof(address.sun_path))
+    return absl::InvalidArgumentError("control socket path \"" + path + "\" is longer than " +
+                                      std::to_string(sizeof(address.sun_path) - 1) + " bytes");
+  std::memcpy(address.sun_path, path.data(), path.size());
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0)
-    return absl::InternalError(Errno("bind " + temporary));
-  if (::chmod(temporary.c_str(), 0600) != 0 || ::rename(temporary.c_str(), path.c_str()) != 0) {
-    absl::Status error = absl::InternalError(Errno("install " + path));
-    ::unlink(temporary.c_str());
+    return absl::InternalError(Errno("bind " + path));
+  if (::chmod(path.c_str(), 0600) != 0) {
+    absl::Status error = absl::InternalError(Errno("chmod " + path));
+    ::unlink(path.c_str());
     return error;
   }
   return absl::OkStatus();

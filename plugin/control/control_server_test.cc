@@ -186,6 +186,14 @@ TEST_F(ControlServerTest, NonSocketInTheWayIsNotRemoved) {
   EXPECT_TRUE(std::filesystem::is_regular_file(socket_));
 }
 
+TEST_F(ControlServerTest, OverlongPathIsRefusedSayingSo) {
+  ControlServerOptions options;
+  options.socket_path = dir_ + "/" + std::string(120, 'x') + ".sock";
+  absl::StatusOr<std::unique_ptr<ControlServer>> server = ControlServer::Start(options, handlers_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("longer than 107 bytes"), std::string::npos) << server.status();
+}
+
 TEST_F(ControlServerTest, UnreachableDaemonIsUnavailable) {
   absl::StatusOr<StatusReport> status = QueryStatus(socket_, Soon());
   EXPECT_TRUE(absl::IsUnavailable(status.status())) << status.status();

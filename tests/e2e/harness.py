@@ -1382,7 +1382,8 @@ class Environment:
 # (extra_args) keep working. The Python model daemon has no control socket.
 
 def _pullsentryd_control_socket(self: Pullsentryd) -> Path:
-    return self.workdir / "control.sock"
+    # Short: a unix socket path has at most 107 bytes, and test workdirs are deep.
+    return self.workdir / "ctl.sock"
 
 
 _pullsentryd_base_argv = Pullsentryd.argv
