@@ -75,8 +75,9 @@ const std::vector<std::string_view>& AllowedSyscalls() {
       "getdents64", "getcwd", "fcntl", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync", "fdatasync",
       "fchmod",
       // readiness: gRPC's and curl's event loops, inotify for policy changes
+      // (pipes: wake-ups in libraries, and the sanitizers' memory probes)
       "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "poll", "ppoll", "eventfd2",
-      "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+      "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "pipe", "pipe2",
       // network: socket() is narrowed to the families below
       "socket", "socketpair", "connect", "bind", "listen", "accept4", "getsockname", "getpeername", "getsockopt",
       "setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
