@@ -52,6 +52,23 @@ TEST(DaemonOptions, RejectsBadInputNamingTheFlag) {
   }
 }
 
+TEST(DaemonOptions, SandboxAndShutdownFlags) {
+  auto defaults = ParseDaemonOptions({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_FALSE(defaults->no_seccomp);  // confined unless asked otherwise
+  EXPECT_EQ(defaults->shutdown_timeout_seconds, 30);
+  auto set = ParseDaemonOptions({"--no-seccomp", "--shutdown-timeout=7"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->no_seccomp);
+  EXPECT_EQ(set->shutdown_timeout_seconds, 7);
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--no-seccomp=yes"}, {"--shutdown-timeout", "0"}, {"--shutdown-timeout", "forever"}}) {
+    auto options = ParseDaemonOptions(bad);
+    ASSERT_FALSE(options.ok()) << bad[0];
+    EXPECT_NE(std::string(options.status().message()).find(bad[0].substr(0, bad[0].find('='))), std::string::npos);
+  }
+}
+
 TEST(DaemonOptions, UnixSocketPathStripsTheScheme) {
   EXPECT_EQ(*UnixSocketPath("unix:///run/x.sock"), "/run/x.sock");
   EXPECT_FALSE(UnixSocketPath("/run/x.sock").ok());
