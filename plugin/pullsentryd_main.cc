@@ -78,8 +78,8 @@ class NoSeccompReminder {
 // period. State needs no flush: the ledger is on disk before a pull is
 // acknowledged.
 void DrainAndStop(grpc::Server& server, std::atomic<bool>& draining, std::chrono::seconds timeout) {
+  draining = true;  // before the log line, which tests take as the sign that the drain is on
   LogInfo("draining: in-flight pulls have " + std::to_string(timeout.count()) + " s to finish; new ones are refused");
-  draining = true;
   constexpr auto kGrace = std::chrono::seconds(5);
   std::mutex mu;
   std::condition_variable cv;
