@@ -106,7 +106,7 @@ class CrashRestartTest(unittest.TestCase):
         process.send_signal(signal.SIGTERM)
 
         # A new pull during the drain is turned away, retryable.
-        time.sleep(0.3)
+        self.assertTrue(harness_wait(lambda: "draining" in daemon.log_text(), 10), "no drain began")
         with daemon.cri() as client:
             with self.assertRaises(CriError) as refused:
                 client.pull(other.ref(), timeout=10)
