@@ -69,6 +69,16 @@ TEST(DaemonOptions, SandboxAndShutdownFlags) {
   }
 }
 
+TEST(DaemonOptions, ControlSocket) {
+  EXPECT_EQ(ParseDaemonOptions({})->control_socket, "/run/pullsentry/control.sock");
+  EXPECT_EQ(ParseDaemonOptions({"--control-socket", "/tmp/c.sock"})->control_socket, "/tmp/c.sock");
+  EXPECT_EQ(ParseDaemonOptions({"--control-socket=/tmp/d.sock"})->control_socket, "/tmp/d.sock");
+  absl::StatusOr<DaemonOptions> relative = ParseDaemonOptions({"--control-socket", "c.sock"});
+  ASSERT_FALSE(relative.ok());
+  EXPECT_NE(relative.status().message().find("--control-socket"), std::string::npos);
+  EXPECT_NE(DaemonUsage().find("--control-socket"), std::string::npos);
+}
+
 TEST(DaemonOptions, UnixSocketPathStripsTheScheme) {
   EXPECT_EQ(*UnixSocketPath("unix:///run/x.sock"), "/run/x.sock");
   EXPECT_FALSE(UnixSocketPath("/run/x.sock").ok());

@@ -218,6 +218,14 @@ class StatusAndCacheTest(unittest.TestCase):
         self.assertIn("refused a peer with uid 65534", ENV.pullsentryd.log_text())
 
 
+    def test_usage_errors_exit_2(self) -> None:
+        for argv in (["status", "--bogus"], ["cache"], ["cache", "drop"], ["doctor", "--endpoint", "tcp://x:1"],
+                     ["doctor", "--probe"]):
+            result = run([CLI, *argv])
+            self.assertEqual(result.returncode, 2, f"{argv}: {result.stdout}{result.stderr}")
+            self.assertTrue(result.stderr.strip(), argv)
+
+
 class ContainerdVerifierHookTest(unittest.TestCase):
     def test_signed_image_is_allowed(self) -> None:
         image = push("hook-signed", signed=True)
