@@ -28,7 +28,7 @@ constexpr int64_t kLabelAlg = 1;
 constexpr int64_t kLabelCrit = 2;
 constexpr int64_t kLabelContentType = 3;
 constexpr int64_t kLabelX5Chain = 33;
-constexpr uint64_t kTagCoseSign1 = 18;
+constexpr unsigned char kTagCoseSign1Head = 0xd2;  // major type 6, value 18
 constexpr uint64_t kTagEpochTime = 1;
 
 // ---- The bounding pass: libcbor's streaming decoder, one token at a time.
@@ -348,12 +348,16 @@ absl::StatusOr<Envelope> ParseCoseEnvelope(std::string_view bytes) {
   if (bytes.size() > kMaxEnvelopeBytes) {
     return absl::InvalidArgumentError(internal::Cat("the COSE envelope is larger than ", kMaxEnvelopeBytes, " bytes"));
   }
-  auto root = LoadBounded(bytes, "the COSE envelope");
-  if (!root.ok()) return root.status();
-  if (!cbor_isa_tag(root->get()) || cbor_tag_value(root->get()) != kTagCoseSign1) {
+  // The tag is read here, not by libcbor: Debian's libcbor 0.8 rejects tags
+  // 6..20 as "unassigned" in its decoder, and 18 is among them. The one-byte
+  // head 0xd2 is the only encoding go-cose (notation's COSE library)
+  // accepts too.
+  if (bytes.empty() || static_cast<unsigned char>(bytes[0]) != kTagCoseSign1Head) {
     return absl::InvalidArgumentError("the COSE envelope is not a tagged COSE_Sign1 (tag 18)");
   }
-  CborPtr message(cbor_tag_item(root->get()));
+  auto root = LoadBounded(bytes.substr(1), "the COSE envelope");
+  if (!root.ok()) return root.status();
+  CborPtr message = *std::move(root);
   if (!cbor_isa_array(message.get()) || !cbor_array_is_definite(message.get()) || cbor_array_size(message.get()) != 4) {
     return absl::InvalidArgumentError("COSE_Sign1 is not an array of four items");
   }

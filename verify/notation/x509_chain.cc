@@ -87,8 +87,11 @@ absl::Status CheckLeafRequirements(X509* cert) {
   return absl::OkStatus();
 }
 
-bool SelfSigned(X509* cert) {
-  return X509_check_issued(cert, cert) == X509_V_OK && X509_verify(cert, X509_get0_pubkey(cert)) == 1;
+// Issuer name and signature only: X509_check_issued would also judge the
+// issuer's keyUsage, which CheckCaRequirements reports more precisely.
+bool IssuedBy(X509* cert, X509* issuer) {
+  return X509_NAME_cmp(X509_get_issuer_name(cert), X509_get_subject_name(issuer)) == 0 &&
+         X509_verify(cert, X509_get0_pubkey(issuer)) == 1;
 }
 
 }  // namespace
@@ -138,12 +141,11 @@ absl::StatusOr<VerifiedChain> VerifyCertificateChain(const std::vector<std::stri
 
   // The presented order, as notation-core-go's ValidateCodeSigningCertChain.
   for (size_t i = 0; i + 1 < chain.size(); ++i) {
-    if (X509_check_issued(chain[i + 1].get(), chain[i].get()) != X509_V_OK ||
-        X509_verify(chain[i].get(), X509_get0_pubkey(chain[i + 1].get())) != 1) {
+    if (!IssuedBy(chain[i].get(), chain[i + 1].get())) {
       return Denied(i, chain[i].get(), internal::Cat("is not issued by the next certificate of the chain"));
     }
   }
-  if (!SelfSigned(chain.back().get())) {
+  if (!IssuedBy(chain.back().get(), chain.back().get())) {
     return Denied(chain.size() - 1, chain.back().get(), "ends the chain but is not a self-signed root");
   }
   for (size_t i = 0; i < chain.size(); ++i) {
