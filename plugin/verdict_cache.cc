@@ -273,7 +273,6 @@ absl::Status VerdictCache::Store(const VerdictCacheKey& key, const verify::Verdi
   if (options_.max_entries == 0) return absl::OkStatus();
   if (verdict.digest != key.digest || verdict.policy_hash != key.policy_hash)
     return absl::InvalidArgumentError("verdict for " + verdict.digest + " stored under key for " + key.digest);
-  std::string data;
   uint64_t generation = 0;
   {
     std::lock_guard lock(mu_);
@@ -287,10 +286,9 @@ absl::Status VerdictCache::Store(const VerdictCacheKey& key, const verify::Verdi
     index_[key] = lru_.begin();
     while (lru_.size() > options_.max_entries) EraseLocked(std::prev(lru_.end()));
     if (path_.empty()) return absl::OkStatus();
-    data = SerializeLocked();
     generation = ++generation_;
   }
-  return Persist(data, generation);
+  return Persist(generation);
 }
 
 std::vector<VerdictCacheEntry> VerdictCache::List() const {
@@ -303,7 +301,6 @@ std::vector<VerdictCacheEntry> VerdictCache::List() const {
 }
 
 size_t VerdictCache::Flush() {
-  std::string data;
   uint64_t generation = 0;
   size_t count = 0;
   {
@@ -312,16 +309,14 @@ size_t VerdictCache::Flush() {
     lru_.clear();
     index_.clear();
     if (path_.empty()) return count;
-    data = SerializeLocked();
     generation = ++generation_;
   }
-  if (absl::Status saved = Persist(data, generation); !saved.ok())
+  if (absl::Status saved = Persist(generation); !saved.ok())
     LogError("verdict cache flushed in memory but not on disk: " + std::string(saved.message()));
   return count;
 }
 
 size_t VerdictCache::DropOtherPolicies(const std::string& policy_hash) {
-  std::string data;
   uint64_t generation = 0;
   size_t count = 0;
   {
@@ -335,10 +330,9 @@ size_t VerdictCache::DropOtherPolicies(const std::string& policy_hash) {
       it = next;
     }
     if (count == 0 || path_.empty()) return count;
-    data = SerializeLocked();
     generation = ++generation_;
   }
-  if (absl::Status saved = Persist(data, generation); !saved.ok())
+  if (absl::Status saved = Persist(generation); !saved.ok())
     LogWarning("verdict cache: " + std::string(saved.message()));
   return count;
 }
@@ -356,12 +350,21 @@ std::string VerdictCache::SerializeLocked() const {
   return Dump(doc, 1) + "\n";
 }
 
-absl::Status VerdictCache::Persist(const std::string& data, uint64_t generation) {
+absl::Status VerdictCache::Persist(uint64_t generation) {
   std::lock_guard lock(persist_mu_);
   // A newer state, which includes this one's change, is already on disk.
   if (generation <= persisted_) return absl::OkStatus();
+  // Write the latest state, not just this change: changes that queued
+  // behind another write reach the disk together, in one write.
+  std::string data;
+  uint64_t latest = 0;
+  {
+    std::lock_guard state_lock(mu_);
+    data = SerializeLocked();
+    latest = generation_;
+  }
   absl::Status written = WriteFileAtomically(path_, data);
-  if (written.ok()) persisted_ = generation;
+  if (written.ok()) persisted_ = latest;
   return written;
 }
 

@@ -110,9 +110,8 @@ class VerdictCache {
   void EraseLocked(std::list<VerdictCacheEntry>::iterator it);
   void DropExpiredLocked(std::chrono::system_clock::time_point now);
   std::string SerializeLocked() const;
-  // Writes `data` (serialized as generation `generation`) unless a newer
-  // generation is already on disk.
-  absl::Status Persist(const std::string& data, uint64_t generation);
+  // Makes sure generation `generation` (or a later one) is on disk.
+  absl::Status Persist(uint64_t generation);
 
   const std::string path_;
   const VerdictCacheOptions options_;
@@ -123,7 +122,7 @@ class VerdictCache {
   std::map<VerdictCacheKey, std::list<VerdictCacheEntry>::iterator> index_;
   uint64_t generation_ = 0;  // bumped by every change to persist
 
-  std::mutex persist_mu_;   // one writer of the file at a time
+  std::mutex persist_mu_;   // one writer of the file at a time; taken before mu_
   uint64_t persisted_ = 0;  // the generation on disk
 
   std::atomic<uint64_t> hits_{0};

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 namespace pullsentry::plugin {
 namespace {
@@ -209,6 +210,20 @@ TEST_F(VerdictCacheTest, EntriesSurviveAReopenWithEveryField) {
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].key.digest, kDigestB) << "most recently used first";
   EXPECT_EQ(entries[1].expires, now_ + hours(2)) << "bounded by valid_until";
+}
+
+TEST_F(VerdictCacheTest, ConcurrentStoresAreAllOnDiskWhenTheyReturn) {
+  auto cache = Open();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      VerdictCacheKey key = Key("sha256:" + std::string(62, 'e') + (i < 10 ? "0" : "1") + std::to_string(i % 10));
+      EXPECT_TRUE(cache->Store(key, VerdictFor(key, i % 2 == 0)).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto reopened = Open();
+  EXPECT_EQ(reopened->Size(), 16u);
 }
 
 TEST_F(VerdictCacheTest, ReopeningAppliesTodaysTtlAndDropsExpiredEntries) {
