@@ -78,7 +78,9 @@ int RunStatus(const std::vector<std::string>& args) {
             << "  serving      " << status->listen << "\n"
             << "  policy       " << status->policy_path << " (" << status->policy_format << ")\n"
             << "  policy hash  " << status->policy_hash << "  (policy and trust material)\n"
-            << "  trust store  " << status->trust_store << "\n"
+            << "  trust store  " << status->trust_store
+            << (status->trust_hash.empty() ? std::string(" (not loaded by this policy)") : ", hash " + status->trust_hash)
+            << "\n"
             << "  cache        "
             << (status->cache_entries ? std::to_string(*status->cache_entries) + " verdicts" : std::string("not enabled"))
             << "\n";

@@ -103,6 +103,7 @@ json StatusToJson(const StatusReport& status) {
               {"listen", status.listen},
               {"policy", {{"path", status.policy_path}, {"format", status.policy_format}, {"hash", status.policy_hash}}},
               {"trust_store", status.trust_store},
+              {"trust_hash", status.trust_hash},
               {"uptime_seconds", status.uptime_seconds},
               {"counters", status.counters}};
   out["cache_entries"] = status.cache_entries ? json(*status.cache_entries) : json(nullptr);
@@ -121,6 +122,7 @@ absl::StatusOr<StatusReport> StatusFromJson(const json& in) {
   status.version = text(in, "version");
   status.listen = text(in, "listen");
   status.trust_store = text(in, "trust_store");
+  status.trust_hash = text(in, "trust_hash");
   status.policy_path = text(in["policy"], "path");
   status.policy_format = text(in["policy"], "format");
   status.policy_hash = text(in["policy"], "hash");

@@ -64,6 +64,7 @@ struct StatusReport {
   std::string policy_format;
   std::string policy_hash;
   std::string trust_store;
+  std::string trust_hash;  // the trust store's own hash; "" when the policy loaded none
   int64_t uptime_seconds = 0;
   std::optional<uint64_t> cache_entries;  // nullopt: no verdict cache in this daemon
   std::map<std::string, uint64_t> counters;  // e.g. "pulls_admitted"

@@ -84,12 +84,14 @@ TEST(ControlProtocolTest, StatusRoundTrips) {
   StatusReport status;
   status.version = "1.2.3";
   status.policy_hash = "sha256:abc";
+  status.trust_hash = "sha256:def";
   status.policy_path = "/etc/pullsentry/policy.json";
   status.uptime_seconds = 42;
   status.counters["decisions_admitted"] = 5;
   absl::StatusOr<StatusReport> back = StatusFromJson(StatusToJson(status));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->policy_hash, "sha256:abc");
+  EXPECT_EQ(back->trust_hash, "sha256:def");
   EXPECT_EQ(back->uptime_seconds, 42);
   EXPECT_FALSE(back->cache_entries.has_value());
   EXPECT_EQ(back->counters["decisions_admitted"], 5u);

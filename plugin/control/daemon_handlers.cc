@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "trust/policy_file.h"
+#include "trust/trust_store.h"
 
 namespace pullsentry::control {
 namespace {
@@ -42,6 +43,7 @@ ControlHandlers MakeDaemonHandlers(const DaemonControlParts& parts) {
     status.policy_path = policy->path;
     status.policy_format = std::string(trust::PolicyFormatName(policy->format));
     status.policy_hash = policy->hash;
+    if (policy->trust_store) status.trust_hash = policy->trust_store->Hash();
     status.uptime_seconds =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - parts.started).count();
     if (parts.counters != nullptr) status.counters = parts.counters->Snapshot();

@@ -79,7 +79,7 @@ def setUpModule() -> None:
         "scopes": [{"match": f"{registry()}/team", "require": "team-key", "identity": {"type": "repository"}}],
     }
     (policy_dir / "policy.json").write_text(json.dumps(policy))
-    ENV.start_pullsentryd(policy_dir / "policy.json")
+    ENV.start_pullsentryd(policy_dir / "policy.json", extra_args=["--trust-store", str(trust_store())])
 
 
 def push(name: str, signed: bool) -> harness.PushedImage:
@@ -128,9 +128,11 @@ def good_containerd_config() -> Path:
 
 
 def trust_store() -> Path:
+    """The daemon's trust store (written once: the daemon reloads on changes)."""
     path = WORK / "truststore"
-    (path / "keys").mkdir(parents=True, exist_ok=True)
-    TEAM.write_public(path / "keys" / "team.pub")
+    if not (path / "keys" / "team.pub").exists():
+        (path / "keys").mkdir(parents=True, exist_ok=True)
+        TEAM.write_public(path / "keys" / "team.pub")
     return path
 
 
@@ -149,6 +151,9 @@ class StatusAndCacheTest(unittest.TestCase):
         self.assertEqual(as_json.returncode, 0, as_json.stderr)
         status = json.loads(as_json.stdout)
         self.assertEqual(status["policy"]["hash"], policy_hash())
+        self.assertEqual(status["trust_store"], str(trust_store()))
+        self.assertRegex(status["trust_hash"], r"^sha256:[0-9a-f]{64}$")
+        self.assertIn(status["trust_hash"], result.stdout)
         self.assertEqual(status["listen"], ENV.pullsentryd.endpoint)
         self.assertGreaterEqual(status["uptime_seconds"], 0)
 
