@@ -11,7 +11,7 @@ packages=(
   # real peers for the demo and the end-to-end tests
   containerd runc docker-registry skopeo openssl ca-certificates
   # independent fixture makers and the test-side CRI client
-  python3 python3-cryptography python3-grpcio python3-protobuf
+  python3 python3-cryptography python3-grpcio python3-protobuf python3-jwcrypto python3-cbor2
   # sd_notify, and the packaging tests: the .deb, lintian, rpmspec, systemd-analyze
   libsystemd-dev systemd dpkg-dev debhelper lintian rpm ccache
 )
