@@ -7,7 +7,7 @@ packages=(
   # build
   meson ninja-build pkg-config g++ protobuf-compiler protobuf-compiler-grpc
   libgrpc++-dev libprotobuf-dev libssl-dev nlohmann-json3-dev libcurl4-openssl-dev
-  libseccomp-dev libgtest-dev libgmock-dev libcbor-dev
+  libseccomp-dev libgtest-dev libgmock-dev libcbor-dev libtomlplusplus-dev libyaml-cpp-dev
   # real peers for the demo and the end-to-end tests
   containerd runc docker-registry skopeo openssl ca-certificates
   # independent fixture makers and the test-side CRI client

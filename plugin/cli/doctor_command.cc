@@ -3,7 +3,8 @@
 //   kubelet     its image service is pullsentryd's CRI socket
 //   daemon      pullsentryd answers on its control socket with a policy
 //   containerd  its configuration does not make pulls skip image verifiers
-//   trust       no certificate in the trust store expired or expiring soon
+//   trust       no certificate in the trust store expired or expiring soon, no
+//               Sigstore trusted root whose CAs or logs all run out soon
 //   probe       (with --probe) a known-unsigned image is refused over CRI
 #include <grpcpp/grpcpp.h>
 
@@ -46,6 +47,7 @@ when one is, 2 on a usage error.
                             skipped when the default does not exist)
   --control-socket PATH     pullsentryd's control socket (default /run/pullsentry/control.sock)
   --trust-store DIR         the trust store to check for expiring certificates
+                            and Sigstore trusted roots
                             (default: the daemon's, else /etc/pullsentry)
   --probe IMAGE             pull IMAGE, which must exist and be unsigned, over
                             CRI: enforcing means it is refused (an admitted
@@ -54,9 +56,10 @@ when one is, 2 on a usage error.
                             imageServiceEndpoint, else the daemon's CRI socket)
 
 kubelet must point at the CRI socket the daemon reports it serves (else
-unix:///run/pullsentry/cri.sock). containerd's config.toml is read with a
-minimal TOML reader: tables, dotted and quoted keys, one-line and multi-line
-arrays; multi-line strings are skipped and inline tables are not looked into.
+unix:///run/pullsentry/cri.sock). The configuration files are read with real
+parsers (TOML: toml++, YAML: yaml-cpp), up to 1 MiB each; one that does not
+parse breaks its link. The trust check also reads Sigstore trusted roots
+(sigstore/*.json): every CA or every log ending within 30 days breaks it.
 )";
 
 struct DoctorFlags {

@@ -3,6 +3,7 @@
 #include <openssl/asn1.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,16 +12,20 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <utility>
+#include <toml++/toml.h>
 
 #include "absl/status/status.h"
-#include "plugin/control/minimal_toml.h"
 #include "verify/crypto/ossl_ptr.h"
+#include "verify/sigstore/trusted_root.h"
 
 namespace pullsentry::control {
 namespace {
 
 constexpr size_t kMaxConfigBytes = 1 << 20;
 constexpr size_t kMaxCertFileBytes = 1 << 20;
+constexpr size_t kMaxTrustedRootBytes = 1 << 20;
 constexpr size_t kMaxTrustEntries = 4096;
 constexpr int kMaxTrustDepth = 8;
 constexpr char kDefaultVerifierBinDir[] = "/opt/containerd/image-verifier/bin";
@@ -41,13 +46,6 @@ std::string_view Trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   return text;
-}
-
-std::string Unquote(std::string_view value) {
-  value = Trim(value);
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
-    value = value.substr(1, value.size() - 2);
-  return std::string(value);
 }
 
 // A flag's value in a command line or environment file: --flag=V or --flag V.
@@ -103,41 +101,58 @@ std::string NormalizeEndpoint(std::string_view endpoint) {
 absl::StatusOr<KubeletEndpoints> ReadKubeletConfig(const std::string& path) {
   absl::StatusOr<std::string> text = ReadSmallFile(path, kMaxConfigBytes);
   if (!text.ok()) return text.status();
+  return ReadKubeletConfigText(*text, path);
+}
+
+absl::StatusOr<KubeletEndpoints> ReadKubeletConfigText(std::string_view text, const std::string& source) {
   KubeletEndpoints endpoints;
   size_t offset = 0;
-  if (text->find("--image-service-endpoint") != std::string::npos ||
-      text->find("--container-runtime-endpoint") != std::string::npos) {
-    if (auto value = FlagValue(*text, "--container-runtime-endpoint", &offset)) endpoints.container_runtime_endpoint = *value;
-    if (auto value = FlagValue(*text, "--image-service-endpoint", &offset)) {
+  if (text.find("--image-service-endpoint") != std::string_view::npos ||
+      text.find("--container-runtime-endpoint") != std::string_view::npos) {
+    if (auto value = FlagValue(text, "--container-runtime-endpoint", &offset)) endpoints.container_runtime_endpoint = *value;
+    if (auto value = FlagValue(text, "--image-service-endpoint", &offset)) {
       endpoints.image_service_endpoint = *value;
-      endpoints.where = path + ":" + std::to_string(LineOf(*text, offset));
+      endpoints.where = source + ":" + std::to_string(LineOf(text, offset));
     }
     return endpoints;
   }
-  bool is_kubelet_configuration = false;
-  int number = 0;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    ++number;
-    if (line.empty() || std::isspace(static_cast<unsigned char>(line.front())) || line.front() == '#') continue;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = Trim(line.substr(0, colon));
-    std::string_view value = line.substr(colon + 1);
-    if (size_t hash = value.find(" #"); hash != std::string_view::npos) value = value.substr(0, hash);
-    if (key == "kind" && Unquote(value) == "KubeletConfiguration") is_kubelet_configuration = true;
-    if (key == "imageServiceEndpoint") {
-      endpoints.image_service_endpoint = Unquote(value);
-      endpoints.where = path + ":" + std::to_string(number);
-    }
-    if (key == "containerRuntimeEndpoint") endpoints.container_runtime_endpoint = Unquote(value);
+  const absl::Status not_kubelet = absl::InvalidArgumentError(
+      source + " is neither a KubeletConfiguration (kind: KubeletConfiguration) nor a kubelet flags file");
+  YAML::Node document;
+  try {
+    document = YAML::Load(std::string(text));  // the first document; kubelet reads one
+  } catch (const YAML::Exception& e) {
+    // e.mark is 0-based, and unset (-1) for errors without a position.
+    std::string at = e.mark.is_null() ? source : source + ":" + std::to_string(e.mark.line + 1);
+    return absl::InvalidArgumentError(at + ": malformed YAML: " + e.msg);
   }
-  if (!is_kubelet_configuration)
-    return absl::InvalidArgumentError(path + " is neither a KubeletConfiguration (kind: KubeletConfiguration) "
-                                             "nor a kubelet flags file");
+  if (!document.IsMap()) return not_kubelet;
+  // Only top-level scalars are read; anything else under these keys is a
+  // configuration kubelet itself would refuse.
+  auto scalar = [&](const char* key) -> absl::StatusOr<std::optional<std::pair<std::string, int>>> {
+    const YAML::Node node = std::as_const(document)[key];  // const: looking up adds nothing
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    if (!node.IsScalar())
+      return absl::InvalidArgumentError(source + ":" + std::to_string(node.Mark().line + 1) + ": " + key +
+                                        " is not a string");
+    return std::make_pair(node.Scalar(), node.Mark().line + 1);
+  };
+  try {
+    absl::StatusOr<std::optional<std::pair<std::string, int>>> kind = scalar("kind");
+    if (!kind.ok()) return kind.status();
+    if (!*kind || (*kind)->first != "KubeletConfiguration") return not_kubelet;
+    absl::StatusOr<std::optional<std::pair<std::string, int>>> image = scalar("imageServiceEndpoint");
+    if (!image.ok()) return image.status();
+    if (*image) {
+      endpoints.image_service_endpoint = (*image)->first;
+      endpoints.where = source + ":" + std::to_string((*image)->second);
+    }
+    absl::StatusOr<std::optional<std::pair<std::string, int>>> runtime = scalar("containerRuntimeEndpoint");
+    if (!runtime.ok()) return runtime.status();
+    if (*runtime) endpoints.container_runtime_endpoint = (*runtime)->first;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(source + ": " + e.msg);
+  }
   return endpoints;
 }
 
@@ -167,61 +182,100 @@ CheckResult CheckKubelet(const std::string& config_path, const std::string& expe
   return result;
 }
 
+namespace {
+
+// Bare keys print as they are; others quoted, as in TOML and containerd's docs.
+std::string KeyPart(std::string_view key) {
+  bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  return bare ? std::string(key) : "\"" + std::string(key) + "\"";
+}
+
+std::string KeyPath(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += (out.empty() ? "" : ".") + KeyPart(part);
+  return out;
+}
+
+// A value as TOML spells it, for messages.
+std::string TomlText(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](const auto& value) { out << value; });
+  return out.str();
+}
+
+}  // namespace
+
 CheckResult CheckContainerdConfig(const std::string& config_path, std::string_view verifier_name) {
-  CheckResult result{"containerd", CheckState::kOk, "", {}};
   absl::StatusOr<std::string> text = ReadSmallFile(config_path, kMaxConfigBytes);
-  absl::StatusOr<std::vector<TomlEntry>> entries =
-      text.ok() ? ReadTomlEntries(*text) : absl::StatusOr<std::vector<TomlEntry>>(text.status());
-  if (!entries.ok()) {
+  if (!text.ok()) {
+    return CheckResult{"containerd", CheckState::kFail,
+                       "cannot read containerd configuration " + config_path + ": " + std::string(text.status().message()),
+                       {}};
+  }
+  return CheckContainerdConfigText(*text, config_path, verifier_name);
+}
+
+CheckResult CheckContainerdConfigText(std::string_view text, const std::string& source,
+                                      std::string_view verifier_name) {
+  CheckResult result{"containerd", CheckState::kOk, "", {}};
+  toml::table config;
+  try {
+    config = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
     result.state = CheckState::kFail;
-    result.summary = "cannot read containerd configuration " + config_path + ": " + std::string(entries.status().message());
+    result.summary = "cannot read containerd configuration " + source + ":" + std::to_string(e.source().begin.line) +
+                     ": " + std::string(e.description());
     return result;
   }
-  auto where = [&](const TomlEntry& entry) { return config_path + ":" + std::to_string(entry.line); };
+  auto where = [&](const toml::node& node) { return source + ":" + std::to_string(node.source().begin.line); };
   std::vector<std::string> skips;  // settings that make CRI pulls skip image verifiers
   std::vector<std::string> notes;
-  std::set<std::string> reported_hosts;
   std::optional<long long> version;
   std::string bin_dir = kDefaultVerifierBinDir;
 
+  if (const toml::value<int64_t>* value = config["version"].as_integer()) version = value->get();
+  if (const toml::array* disabled = config["disabled_plugins"].as_array()) {
+    for (const toml::node& element : *disabled) {
+      const toml::value<std::string>* plugin = element.as_string();
+      if (plugin == nullptr) continue;
+      if (plugin->get().starts_with("io.containerd.image-verifier.v1") ||
+          plugin->get() == "io.containerd.transfer.v1.local")
+        skips.push_back(where(element) + ": disabled_plugins lists " + plugin->get() + ": no image verifier runs");
+    }
+  }
+  const toml::node_view plugins = config["plugins"];
+  if (const toml::value<std::string>* dir = plugins["io.containerd.image-verifier.v1.bindir"]["bin_dir"].as_string())
+    bin_dir = dir->get();
+
   // The CRI image settings live here in version 3 configs, and in the old
   // CRI plugin table in version 2 configs (which containerd 2.x migrates).
-  auto image_plugin = [](const std::vector<std::string>& key) {
-    return key.size() >= 3 && key[0] == "plugins" &&
-           (key[1] == "io.containerd.cri.v1.images" || key[1] == "io.containerd.grpc.v1.cri");
-  };
-  for (const TomlEntry& entry : *entries) {
-    const std::vector<std::string>& key = entry.key;
-    std::string name = TomlKeyString(key);
-    if (!entry.is_table && key.size() == 1 && key[0] == "version") version = TomlInteger(entry.value);
-    if (!entry.is_table && key.size() == 1 && key[0] == "disabled_plugins") {
-      for (const std::string& plugin : TomlStringArray(entry.value).value_or(std::vector<std::string>{})) {
-        if (plugin.starts_with("io.containerd.image-verifier.v1") || plugin == "io.containerd.transfer.v1.local")
-          skips.push_back(where(entry) + ": disabled_plugins lists " + plugin + ": no image verifier runs");
+  for (const char* plugin_name : {"io.containerd.cri.v1.images", "io.containerd.grpc.v1.cri"}) {
+    const toml::table* plugin = plugins[plugin_name].as_table();
+    if (plugin == nullptr) continue;
+    // Legacy registry settings: any host under mirrors, configs or auths.
+    for (const char* legacy : {"mirrors", "configs", "auths"}) {
+      const toml::table* hosts = (*plugin)["registry"][legacy].as_table();
+      if (hosts == nullptr) continue;
+      for (const auto& [host, settings] : *hosts) {
+        skips.push_back(where(settings) + ": " + KeyPath({"plugins", plugin_name, "registry", legacy, host.str()}) +
+                        ": legacy registry." + legacy + " (move it to hosts.toml under registry.config_path)");
       }
     }
-    if (key.size() == 3 && key[0] == "plugins" && key[1] == "io.containerd.image-verifier.v1.bindir" && !entry.is_table) {
-      if (key[2] == "bin_dir") bin_dir = TomlString(entry.value).value_or(bin_dir);
+    for (const auto& [key, value] : *plugin) {
+      const std::string_view setting = key.str();
+      const toml::value<bool>* flag = value.as_boolean();
+      if ((setting == "use_local_image_pull" || setting == "disable_image_pull_with_transfer_service" ||
+           setting == "discard_unpacked_layers") &&
+          flag != nullptr && flag->get())
+        skips.push_back(where(value) + ": " + std::string(setting) + " = true");
+      if (setting == "disable_snapshot_annotations" && flag != nullptr && !flag->get())
+        skips.push_back(where(value) + ": disable_snapshot_annotations = false");
+      if (setting == "max_concurrent_downloads" && !(value.is_integer() && value.as_integer()->get() == 3))
+        skips.push_back(where(value) + ": max_concurrent_downloads = " + TomlText(value) +
+                        " (only 3 keeps the transfer service)");
     }
-    if (!image_plugin(key)) continue;
-    // Legacy registry settings: any host under mirrors, configs or auths.
-    if (key.size() >= 5 && key[2] == "registry" && (key[3] == "mirrors" || key[3] == "configs" || key[3] == "auths")) {
-      std::string host = TomlKeyString({key.begin(), key.begin() + 5});
-      if (reported_hosts.insert(host).second)
-        skips.push_back(where(entry) + ": " + host + ": legacy registry." + key[3] +
-                        " (move it to hosts.toml under registry.config_path)");
-      continue;
-    }
-    if (entry.is_table || key.size() != 3) continue;
-    const std::string& setting = key[2];
-    if ((setting == "use_local_image_pull" || setting == "disable_image_pull_with_transfer_service" ||
-         setting == "discard_unpacked_layers") &&
-        TomlBool(entry.value) == true)
-      skips.push_back(where(entry) + ": " + setting + " = true");
-    if (setting == "disable_snapshot_annotations" && TomlBool(entry.value) == false)
-      skips.push_back(where(entry) + ": disable_snapshot_annotations = false");
-    if (setting == "max_concurrent_downloads" && TomlInteger(entry.value) != 3)
-      skips.push_back(where(entry) + ": max_concurrent_downloads = " + entry.value + " (only 3 keeps the transfer service)");
   }
 
   std::error_code ec;
@@ -287,6 +341,48 @@ std::vector<crypto::X509Ptr> ReadCertificates(const std::string& data) {
   return certs;
 }
 
+// A Sigstore trusted root is only usable while one of its certificate
+// authorities and one of its transparency logs is: an old CA whose window
+// ended is normal (roots keep them for old signatures), all of them ended
+// is not.
+void CheckTrustedRoot(const std::string& path, std::chrono::system_clock::time_point now,
+                      std::chrono::hours warn_within, std::vector<std::string>* problems) {
+  absl::StatusOr<std::string> data = ReadSmallFile(path, kMaxTrustedRootBytes);
+  if (!data.ok()) {
+    problems->push_back(std::string(data.status().message()));
+    return;
+  }
+  absl::StatusOr<std::shared_ptr<const sigstore::TrustedRoot>> root = sigstore::TrustedRoot::Parse(*data);
+  if (!root.ok()) {
+    problems->push_back(path + ": not a usable Sigstore trusted root: " + std::string(root.status().message()));
+    return;
+  }
+  const sigstore::Time at = std::chrono::floor<std::chrono::seconds>(now);
+  const sigstore::Time horizon = at + std::chrono::duration_cast<std::chrono::seconds>(warn_within);
+  // FAIL when every period of the list has an end and the latest is near.
+  auto judge = [&](const char* what, const std::vector<const sigstore::ValidityPeriod*>& periods) {
+    if (periods.empty()) return;  // nothing of that kind to run out
+    std::optional<sigstore::Time> latest;
+    for (const sigstore::ValidityPeriod* period : periods) {
+      if (!period->end) return;  // open-ended: still valid
+      if (!latest || *period->end > *latest) latest = period->end;
+    }
+    long long days = std::chrono::duration_cast<std::chrono::hours>(*latest - at).count() / 24;
+    if (*latest < at) {
+      problems->push_back(path + ": every " + what + " stopped being valid, the last " + std::to_string(-days) +
+                          " days ago (" + sigstore::internal::FormatRfc3339(*latest) + ")");
+    } else if (*latest < horizon) {
+      problems->push_back(path + ": every " + what + " stops being valid within " + std::to_string(days) +
+                          " days (" + sigstore::internal::FormatRfc3339(*latest) + "): refresh the trusted root");
+    }
+  };
+  std::vector<const sigstore::ValidityPeriod*> cas, tlogs;
+  for (const sigstore::CertificateAuthority& ca : (*root)->certificate_authorities()) cas.push_back(&ca.valid_for);
+  for (const sigstore::TransparencyLog& log : (*root)->tlogs()) tlogs.push_back(&log.valid_for);
+  judge("certificate authority", cas);
+  judge("transparency log", tlogs);
+}
+
 }  // namespace
 
 CheckResult CheckTrustMaterial(const std::string& trust_store, std::chrono::system_clock::time_point now,
@@ -298,7 +394,7 @@ CheckResult CheckTrustMaterial(const std::string& trust_store, std::chrono::syst
     result.summary = "trust store " + trust_store + " is not a directory";
     return result;
   }
-  size_t entries = 0, certificates = 0;
+  size_t entries = 0, certificates = 0, trusted_roots = 0;
   std::vector<std::string> problems;
   std::optional<std::pair<long long, std::string>> soonest;
   auto it = std::filesystem::recursive_directory_iterator(
@@ -311,6 +407,11 @@ CheckResult CheckTrustMaterial(const std::string& trust_store, std::chrono::syst
     if (it.depth() >= kMaxTrustDepth) it.disable_recursion_pending();
     const std::filesystem::path& path = it->path();
     std::string extension = path.extension().string();
+    if (extension == ".json" && path.parent_path().filename() == "sigstore" && it->is_regular_file(ec)) {
+      ++trusted_roots;
+      CheckTrustedRoot(path.string(), now, warn_within, &problems);
+      continue;
+    }
     if (!it->is_regular_file(ec) ||
         (extension != ".pem" && extension != ".crt" && extension != ".cer" && extension != ".der"))
       continue;
@@ -350,6 +451,9 @@ CheckResult CheckTrustMaterial(const std::string& trust_store, std::chrono::syst
     result.summary = std::to_string(certificates) + " certificate" + (certificates == 1 ? "" : "s") + " in " +
                      trust_store + " valid for at least " + std::to_string(soonest->first / 86400) + " days";
   }
+  if (trusted_roots > 0)
+    result.summary += "; " + std::to_string(trusted_roots) + " Sigstore trusted root" + (trusted_roots == 1 ? "" : "s") +
+                      " with a usable CA and log";
   return result;
 }
 

@@ -33,10 +33,13 @@ struct KubeletEndpoints {
 };
 
 // Reads a KubeletConfiguration YAML file (top-level imageServiceEndpoint /
-// containerRuntimeEndpoint) or a kubelet flags file or environment file
-// (--image-service-endpoint[=| ]V, --container-runtime-endpoint …), told
-// apart by content. Only plain top-level `key: value` YAML lines are read.
+// containerRuntimeEndpoint of its first document, parsed with yaml-cpp) or a
+// kubelet flags file or environment file (--image-service-endpoint[=| ]V,
+// --container-runtime-endpoint …), told apart by content. InvalidArgument
+// with the parser's file:line for malformed YAML.
 absl::StatusOr<KubeletEndpoints> ReadKubeletConfig(const std::string& path);
+// The same over text already read; `source` names it in messages.
+absl::StatusOr<KubeletEndpoints> ReadKubeletConfigText(std::string_view text, const std::string& source);
 
 // "unix:///run/x.sock", "unix:/run/x.sock" and "/run/x.sock" compare equal.
 std::string NormalizeEndpoint(std::string_view endpoint);
@@ -49,11 +52,18 @@ CheckResult CheckKubelet(const std::string& config_path, const std::string& expe
 // (the local-pull fallback of containerd >= 2.1, or the verifier plugin
 // disabled), and says whether the verifier hook `verifier_name` sits in
 // the verifier bin_dir.
+// The file is parsed as TOML with toml++; one that does not parse fails.
 CheckResult CheckContainerdConfig(const std::string& config_path, std::string_view verifier_name);
+// The same over text already read; `source` names it in messages.
+CheckResult CheckContainerdConfigText(std::string_view text, const std::string& source,
+                                      std::string_view verifier_name);
 
 // Every certificate (PEM or DER: *.pem, *.crt, *.cer, *.der) under
 // `trust_store`: FAIL when one has expired, is not yet valid, or expires
-// within `warn_within` of `now`.
+// within `warn_within` of `now`. Every Sigstore trusted root
+// (sigstore/*.json): FAIL when it does not parse, or when all of its
+// certificate authorities, or all of its transparency logs, stopped being
+// valid or stop within `warn_within`.
 CheckResult CheckTrustMaterial(const std::string& trust_store, std::chrono::system_clock::time_point now,
                                std::chrono::hours warn_within = std::chrono::hours(24 * 30));
 

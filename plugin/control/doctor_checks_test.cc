@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "verify/crypto/ossl_ptr.h"
+#include "verify/sigstore/proto_json.h"
 
 namespace pullsentry::control {
 namespace {
@@ -72,9 +74,10 @@ TEST(DoctorKubeletTest, EndpointsNormalise) {
   EXPECT_EQ(NormalizeEndpoint(" /run/x/cri.sock "), "/run/x/cri.sock");
 }
 
-// The good fixture with its bin_dir pointing at `bin_dir`.
-std::string GoodContainerdConfig(const TempDir& dir, const std::string& bin_dir) {
-  std::ifstream in(kFixtures + "containerd-good.toml");
+// A fixture with its bin_dir pointing at `bin_dir`.
+std::string GoodContainerdConfig(const TempDir& dir, const std::string& bin_dir,
+                                 const std::string& fixture = "containerd-good.toml") {
+  std::ifstream in(kFixtures + fixture);
   std::stringstream text;
   text << in.rdbuf();
   std::string config = text.str();
@@ -134,6 +137,97 @@ TEST(DoctorContainerdTest, UnreadableConfigFails) {
   std::ofstream(dir.path() + "/bad.toml") << "version = 3\n[plugins\n";
   EXPECT_EQ(CheckContainerdConfig(dir.path() + "/bad.toml", "v").state, CheckState::kFail);
   EXPECT_EQ(CheckContainerdConfig(dir.path() + "/none.toml", "v").state, CheckState::kFail);
+}
+
+TEST(DoctorKubeletTest, YamlALineReaderCannotSeeIsRead) {
+  CheckResult flow = CheckKubelet(kFixtures + "kubelet-flow-style.yaml", kPullsentryd);
+  EXPECT_EQ(flow.state, CheckState::kOk) << Joined(flow);
+  EXPECT_NE(flow.summary.find("kubelet-flow-style.yaml:3"), std::string::npos) << flow.summary;
+
+  // The value on the next line; a nested imageServiceEndpoint is not kubelet's.
+  absl::StatusOr<KubeletEndpoints> next = ReadKubeletConfig(kFixtures + "kubelet-value-next-line.yaml");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->image_service_endpoint, kPullsentryd);
+  EXPECT_EQ(next->where, kFixtures + "kubelet-value-next-line.yaml:5");
+  EXPECT_EQ(CheckKubelet(kFixtures + "kubelet-value-next-line.yaml", kPullsentryd).state, CheckState::kOk);
+}
+
+TEST(DoctorKubeletTest, MalformedOrOddYamlBreaksTheLink) {
+  CheckResult malformed = CheckKubelet(kFixtures + "kubelet-malformed.yaml", kPullsentryd);
+  EXPECT_EQ(malformed.state, CheckState::kFail);
+  EXPECT_NE(malformed.summary.find("malformed YAML"), std::string::npos) << malformed.summary;
+  EXPECT_NE(malformed.summary.find("kubelet-malformed.yaml:"), std::string::npos) << malformed.summary;
+
+  TempDir dir;
+  std::ofstream(dir.path() + "/map.yaml") << "kind: KubeletConfiguration\nimageServiceEndpoint: {path: /x}\n";
+  CheckResult not_string = CheckKubelet(dir.path() + "/map.yaml", kPullsentryd);
+  EXPECT_EQ(not_string.state, CheckState::kFail);
+  EXPECT_NE(not_string.summary.find("map.yaml:2: imageServiceEndpoint is not a string"), std::string::npos)
+      << not_string.summary;
+
+  std::ofstream(dir.path() + "/list.yaml") << "- kind: KubeletConfiguration\n";
+  EXPECT_EQ(CheckKubelet(dir.path() + "/list.yaml", kPullsentryd).state, CheckState::kFail);
+
+  // Bounded before parsing: a file over 1 MiB is not read at all.
+  {
+    std::ofstream big(dir.path() + "/big.yaml");
+    big << "kind: KubeletConfiguration\nimageServiceEndpoint: " << kPullsentryd << "\n# " << std::string(1 << 20, 'x')
+        << "\n";
+  }
+  CheckResult big = CheckKubelet(dir.path() + "/big.yaml", kPullsentryd);
+  EXPECT_EQ(big.state, CheckState::kFail);
+  EXPECT_NE(big.summary.find("larger than"), std::string::npos) << big.summary;
+}
+
+TEST(DoctorContainerdTest, InlineTablesAndDottedKeysAreLookedInto) {
+  CheckResult result =
+      CheckContainerdConfig(kFixtures + "containerd-inline-tables.toml", "pullsentry-containerd-verifier");
+  EXPECT_EQ(result.state, CheckState::kFail);
+  std::string all = Joined(result);
+  EXPECT_NE(all.find("containerd-inline-tables.toml:6: use_local_image_pull = true"), std::string::npos) << all;
+  EXPECT_NE(all.find("registry.mirrors.\"docker.io\": legacy registry.mirrors"), std::string::npos) << all;
+  EXPECT_NE(all.find("/nonexistent/verifiers has no"), std::string::npos) << all;  // the dotted bin_dir
+}
+
+TEST(DoctorContainerdTest, MultiLineStringsAreValuesNotSettings) {
+  TempDir dir;
+  std::string bin_dir = dir.path() + "/verifiers";
+  std::filesystem::create_directories(bin_dir);
+  std::ofstream(bin_dir + "/pullsentry-containerd-verifier") << "#!/bin/sh\n";
+  // The settings quoted inside strings do not count; bin_dir is a multi-line string.
+  CheckResult quoted = CheckContainerdConfig(
+      GoodContainerdConfig(dir, bin_dir, "containerd-multiline-strings.toml"), "pullsentry-containerd-verifier");
+  EXPECT_EQ(quoted.state, CheckState::kOk) << Joined(quoted);
+  EXPECT_NE(quoted.summary.find("is in " + bin_dir), std::string::npos) << quoted.summary;
+
+  // A setting after a multi-line string counts, with its own line.
+  CheckResult after =
+      CheckContainerdConfig(kFixtures + "containerd-multiline-then-setting.toml", "pullsentry-containerd-verifier");
+  EXPECT_EQ(after.state, CheckState::kFail);
+  EXPECT_NE(Joined(after).find("containerd-multiline-then-setting.toml:7: max_concurrent_downloads = 8"),
+            std::string::npos)
+      << Joined(after);
+}
+
+TEST(DoctorContainerdTest, MalformedTomlFailsWithTheParserLine) {
+  CheckResult duplicate = CheckContainerdConfig(kFixtures + "containerd-malformed.toml", "v");
+  EXPECT_EQ(duplicate.state, CheckState::kFail);
+  EXPECT_NE(duplicate.summary.find("cannot read containerd configuration"), std::string::npos) << duplicate.summary;
+  EXPECT_NE(duplicate.summary.find("containerd-malformed.toml:5:"), std::string::npos) << duplicate.summary;
+
+  TempDir dir;
+  std::ofstream(dir.path() + "/string.toml") << "version = 3\n\n[plugins.x]\n  a = \"unterminated\n";
+  CheckResult string = CheckContainerdConfig(dir.path() + "/string.toml", "v");
+  EXPECT_EQ(string.state, CheckState::kFail);
+  EXPECT_NE(string.summary.find("string.toml:4:"), std::string::npos) << string.summary;
+
+  {
+    std::ofstream big(dir.path() + "/big.toml");
+    big << "version = 3\n# " << std::string(1 << 20, 'x') << "\n";
+  }
+  CheckResult big = CheckContainerdConfig(dir.path() + "/big.toml", "v");
+  EXPECT_EQ(big.state, CheckState::kFail);
+  EXPECT_NE(big.summary.find("larger than"), std::string::npos) << big.summary;
 }
 
 // A self-signed certificate valid from now+`from` to now+`to`.
@@ -204,6 +298,53 @@ TEST(DoctorTrustTest, KeysOnlyAndMissingStore) {
   std::ofstream(dir.path() + "/keys/team.pub") << "-----BEGIN PUBLIC KEY-----\n";
   EXPECT_EQ(CheckTrustMaterial(dir.path(), std::chrono::system_clock::now()).state, CheckState::kOk);
   EXPECT_EQ(CheckTrustMaterial(dir.path() + "/nope", std::chrono::system_clock::now()).state, CheckState::kFail);
+}
+
+// The Sigstore fixture root with every CA's (or tlog's) validFor ending at
+// now + `end_in`.
+std::string TrustedRootEndingIn(const char* list, std::chrono::system_clock::time_point now, std::chrono::hours end_in) {
+  std::ifstream in(std::string(PULLSENTRY_FIXTURES_DIR) + "/sigstore/trusted_root.json");
+  nlohmann::json root = nlohmann::json::parse(in);
+  std::string end = sigstore::internal::FormatRfc3339(std::chrono::floor<std::chrono::seconds>(now + end_in));
+  for (nlohmann::json& entry : root.at(list)) {
+    nlohmann::json& valid_for = std::string(list) == "tlogs" ? entry["publicKey"]["validFor"] : entry["validFor"];
+    valid_for["start"] = "2020-01-01T00:00:00Z";
+    valid_for["end"] = end;
+  }
+  return root.dump();
+}
+
+TEST(DoctorTrustTest, SigstoreTrustedRootsAreChecked) {
+  auto now = std::chrono::system_clock::now();
+  {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/sigstore");
+    std::ifstream in(std::string(PULLSENTRY_FIXTURES_DIR) + "/sigstore/trusted_root.json");
+    std::ofstream(dir.path() + "/sigstore/public-good.json") << in.rdbuf();
+    CheckResult result = CheckTrustMaterial(dir.path(), now);
+    EXPECT_EQ(result.state, CheckState::kOk) << Joined(result);
+    EXPECT_NE(result.summary.find("1 Sigstore trusted root"), std::string::npos) << result.summary;
+  }
+  {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/sigstore");
+    std::ofstream(dir.path() + "/sigstore/old.json")
+        << TrustedRootEndingIn("certificateAuthorities", now, std::chrono::hours(-24 * 10));
+    std::ofstream(dir.path() + "/sigstore/soon.json") << TrustedRootEndingIn("tlogs", now, std::chrono::hours(24 * 10));
+    std::ofstream(dir.path() + "/sigstore/broken.json") << "{\"mediaType\": 5}";
+    CheckResult result = CheckTrustMaterial(dir.path(), now);
+    EXPECT_EQ(result.state, CheckState::kFail);
+    std::string all = Joined(result);
+    EXPECT_NE(all.find("old.json: every certificate authority stopped being valid"), std::string::npos) << all;
+    EXPECT_NE(all.find("soon.json: every transparency log stops being valid within"), std::string::npos) << all;
+    EXPECT_NE(all.find("broken.json: not a usable Sigstore trusted root"), std::string::npos) << all;
+    EXPECT_EQ(result.details.size(), 3u) << all;
+    // Ending in 31 days is still fine.
+    std::filesystem::remove(dir.path() + "/sigstore/old.json");
+    std::filesystem::remove(dir.path() + "/sigstore/broken.json");
+    std::ofstream(dir.path() + "/sigstore/soon.json") << TrustedRootEndingIn("tlogs", now, std::chrono::hours(24 * 31));
+    EXPECT_EQ(CheckTrustMaterial(dir.path(), now).state, CheckState::kOk) << Joined(CheckTrustMaterial(dir.path(), now));
+  }
 }
 
 }  // namespace
