@@ -94,12 +94,19 @@ class RecordingNotifier : public ServiceNotifier {
 TEST(WatchdogPinger, PingsWhileHealthyAndWithholdsWhenNot) {
   RecordingNotifier notifier;
   std::atomic<bool> healthy{true};
+  std::atomic<int> failed_checks{0};
   {
-    WatchdogPinger pinger(&notifier, std::chrono::milliseconds(10), [&] { return healthy.load(); });
+    WatchdogPinger pinger(&notifier, std::chrono::milliseconds(10), [&] {
+      bool ok = healthy.load();
+      if (!ok) ++failed_checks;
+      return ok;
+    });
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_GE(notifier.pings.load(), 3);
     healthy = false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // let a ping in flight land
+    // Once a check has failed, a ping from a check that passed before is done.
+    for (int i = 0; i < 500 && failed_checks.load() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_GE(failed_checks.load(), 1);
     int withheld_from = notifier.pings.load();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_EQ(notifier.pings.load(), withheld_from);
