@@ -168,9 +168,11 @@ absl::StatusOr<verify::Verdict> PullDecider::DecideAt(const trust::LoadedPolicy&
 
   if (!leader) {
     std::unique_lock lock(flight->mu);
+    ++waiting_;
     bool finished = context.deadline == std::chrono::steady_clock::time_point::max()
                         ? (flight->done_cv.wait(lock, [&] { return flight->done; }), true)
                         : flight->done_cv.wait_until(lock, context.deadline, [&] { return flight->done; });
+    --waiting_;
     if (!finished) {
       return absl::DeadlineExceededError("deadline passed while waiting for a concurrent verification of " +
                                          image.NameWithDigest(digest));

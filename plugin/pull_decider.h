@@ -12,6 +12,7 @@
 #ifndef PULLSENTRY_PLUGIN_PULL_DECIDER_H_
 #define PULLSENTRY_PLUGIN_PULL_DECIDER_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -80,6 +81,9 @@ class PullDecider {
 
   VerdictCache* cache() const { return cache_; }
 
+  // Decisions now waiting for a verification another decision runs.
+  size_t waiting() const { return waiting_.load(); }
+
  private:
   struct Flight;  // one verification in progress, and who waits for it
 
@@ -101,6 +105,7 @@ class PullDecider {
 
   std::mutex flights_mu_;
   std::map<VerdictCacheKey, std::shared_ptr<Flight>> flights_;
+  std::atomic<size_t> waiting_{0};
 
   std::mutex policy_seen_mu_;
   std::string policy_seen_;  // the hash in force at the last decision

@@ -251,8 +251,8 @@ TEST_F(PullDeciderTest, ConcurrentPullsOfOneImageShareOneVerification) {
       results[i] = decider.Decide(Ref("registry.example/team/app:v1"), "team", {}, "registry.example/team/app:v1");
     });
   }
-  ASSERT_TRUE(WaitFor([&] { return fake_.resolves == kPulls && fake_.verifies == 1; }));
-  std::this_thread::sleep_for(milliseconds(100));  // let the last ones reach the wait
+  ASSERT_TRUE(WaitFor([&] { return fake_.verifies == 1 && decider.waiting() == kPulls - 1; }))
+      << fake_.verifies << " verifications, " << decider.waiting() << " waiting";
   fake_.Release();
   for (auto& t : threads) t.join();
 
@@ -274,8 +274,7 @@ TEST_F(PullDeciderTest, WaitersShareTheLeadersFailureToo) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i)
     threads.emplace_back([&, i] { results[i] = decider.Decide(Ref("registry.example/team/app:v1"), "team", {}); });
-  ASSERT_TRUE(WaitFor([&] { return fake_.resolves == 4 && fake_.verifies == 1; }));
-  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(WaitFor([&] { return fake_.verifies == 1 && decider.waiting() == 3; }));
   fake_.Release();
   for (auto& t : threads) t.join();
   EXPECT_EQ(fake_.verifies, 1);
@@ -290,6 +289,7 @@ TEST_F(PullDeciderTest, AWaiterGivesUpAtItsOwnDeadline) {
   hurried.deadline = std::chrono::steady_clock::now() + milliseconds(50);
   auto waited = Decide("registry.example/team/app:v1", "team", hurried);
   EXPECT_EQ(waited.status().code(), absl::StatusCode::kDeadlineExceeded) << waited.status();
+  EXPECT_EQ(decider_->waiting(), 0u);
   fake_.Release();
   leader.join();
   EXPECT_EQ(fake_.verifies, 1);
