@@ -205,6 +205,28 @@ std::string TomlText(const toml::node& node) {
   return out.str();
 }
 
+// The CRI image settings that make containerd 2.1 pull with its local
+// puller, which runs no image verifier.
+// `snapshot_only`: only the two snapshot settings (the version 2 runtime table).
+template <typename Where>
+void CheckImageSettings(const toml::table& table, const std::string& prefix, bool snapshot_only, const Where& where,
+                        std::vector<std::string>* skips) {
+  for (const auto& [key, value] : table) {
+    const std::string setting = prefix + std::string(key.str());
+    const std::string_view name = key.str();
+    if (snapshot_only && name != "discard_unpacked_layers" && name != "disable_snapshot_annotations") continue;
+    const toml::value<bool>* flag = value.as_boolean();
+    if ((name == "use_local_image_pull" || name == "disable_image_pull_with_transfer_service" ||
+         name == "discard_unpacked_layers") &&
+        flag != nullptr && flag->get())
+      skips->push_back(where(value) + ": " + setting + " = true");
+    if (name == "disable_snapshot_annotations" && flag != nullptr && !flag->get())
+      skips->push_back(where(value) + ": " + setting + " = false");
+    if (name == "max_concurrent_downloads" && !(value.is_integer() && value.as_integer()->get() == 3))
+      skips->push_back(where(value) + ": " + setting + " = " + TomlText(value) + " (only 3 keeps the transfer service)");
+  }
+}
+
 }  // namespace
 
 CheckResult CheckContainerdConfig(const std::string& config_path, std::string_view verifier_name) {
@@ -263,19 +285,12 @@ CheckResult CheckContainerdConfigText(std::string_view text, const std::string& 
                         ": legacy registry." + legacy + " (move it to hosts.toml under registry.config_path)");
       }
     }
-    for (const auto& [key, value] : *plugin) {
-      const std::string_view setting = key.str();
-      const toml::value<bool>* flag = value.as_boolean();
-      if ((setting == "use_local_image_pull" || setting == "disable_image_pull_with_transfer_service" ||
-           setting == "discard_unpacked_layers") &&
-          flag != nullptr && flag->get())
-        skips.push_back(where(value) + ": " + std::string(setting) + " = true");
-      if (setting == "disable_snapshot_annotations" && flag != nullptr && !flag->get())
-        skips.push_back(where(value) + ": disable_snapshot_annotations = false");
-      if (setting == "max_concurrent_downloads" && !(value.is_integer() && value.as_integer()->get() == 3))
-        skips.push_back(where(value) + ": max_concurrent_downloads = " + TomlText(value) +
-                        " (only 3 keeps the transfer service)");
-    }
+    CheckImageSettings(*plugin, "", /*snapshot_only=*/false, where, &skips);
+    // Version 2 files keep the snapshot settings one table down, in
+    // [plugins."io.containerd.grpc.v1.cri".containerd]; 2.x migrates them.
+    if (const toml::table* runtime = (*plugin)["containerd"].as_table();
+        runtime != nullptr && std::string_view(plugin_name) == "io.containerd.grpc.v1.cri")
+      CheckImageSettings(*runtime, "containerd.", /*snapshot_only=*/true, where, &skips);
   }
 
   std::error_code ec;

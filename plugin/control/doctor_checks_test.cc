@@ -209,6 +209,18 @@ TEST(DoctorContainerdTest, MultiLineStringsAreValuesNotSettings) {
       << Joined(after);
 }
 
+TEST(DoctorContainerdTest, VersionTwoRuntimeTableSnapshotSettingsCount) {
+  CheckResult result =
+      CheckContainerdConfig(kFixtures + "containerd-v2-runtime-table.toml", "pullsentry-containerd-verifier");
+  EXPECT_EQ(result.state, CheckState::kFail);
+  std::string all = Joined(result);
+  EXPECT_NE(all.find("containerd-v2-runtime-table.toml:9: containerd.disable_snapshot_annotations = false"),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("use_local_image_pull"), std::string::npos) << all;  // not a setting of that table
+  EXPECT_EQ(result.details.size(), 3u) << all;  // the finding, two notes
+}
+
 TEST(DoctorContainerdTest, MalformedTomlFailsWithTheParserLine) {
   CheckResult duplicate = CheckContainerdConfig(kFixtures + "containerd-malformed.toml", "v");
   EXPECT_EQ(duplicate.state, CheckState::kFail);
