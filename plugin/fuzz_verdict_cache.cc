@@ -7,9 +7,11 @@
 // self-consistent and live; and whatever the cache then writes must open
 // again cleanly.
 //
-// Inputs whose first byte is even get the checksum recomputed over their
-// "entries" before they are written, so the fuzzer reaches the per-entry
-// checks instead of stopping at the checksum.
+// The file is a journal: a header line, then one {"put":…,"sum":…} line per
+// entry. Inputs whose first byte is even get each line's checksum
+// recomputed over its "put" before they are written, so the fuzzer reaches
+// the per-entry checks instead of stopping at the checksum. A torn last
+// line is dropped quietly; any other damage sets the whole file aside.
 #include <dirent.h>
 #include <unistd.h>
 
@@ -56,13 +58,25 @@ void EmptyDir(const std::string& dir) {
   ::closedir(d);
 }
 
-// The input with a checksum that matches its entries, when it has any.
-std::string WithValidChecksum(const std::string& text) {
-  auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("entries")) return text;
-  doc["checksum"] =
-      pullsentry::crypto::Sha256Digest(doc["entries"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// The input with every line's checksum matching its entry, where it has one.
+std::string WithValidChecksums(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    bool ended = end != std::string::npos;
+    std::string line = text.substr(start, ended ? end - start : std::string::npos);
+    start = ended ? end + 1 : text.size();
+    auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_discarded() && doc.is_object() && doc.contains("put")) {
+      doc["sum"] =
+          pullsentry::crypto::Sha256Digest(doc["put"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      line = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    out += line;
+    if (ended) out += '\n';
+  }
+  return out;
 }
 
 const std::chrono::system_clock::time_point kNow = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21};
@@ -74,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& dir = ScratchDir();
   const std::string path = dir + "/verdict-cache.json";
   std::string text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (data[0] % 2 == 0) text = WithValidChecksum(text);
+  if (data[0] % 2 == 0) text = WithValidChecksums(text);
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));

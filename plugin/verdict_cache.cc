@@ -1,6 +1,8 @@
 #include "plugin/verdict_cache.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,7 +26,9 @@ namespace {
 using json = nlohmann::json;
 using TimePoint = std::chrono::system_clock::time_point;
 
-constexpr int kFormatVersion = 1;
+// Version 1 was one JSON document rewritten whole on every store.
+constexpr int kFormatVersion = 2;
+constexpr char kFormatName[] = "pullsentry verdict cache journal";
 constexpr TimePoint kNever = TimePoint::max();
 
 int64_t ToMillis(TimePoint t) {
@@ -38,7 +42,7 @@ std::string Dump(const json& value, int indent = -1) {
   return value.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
-std::string Checksum(const json& entries) { return crypto::Sha256Digest(Dump(entries)); }
+std::string Checksum(const json& entry) { return crypto::Sha256Digest(Dump(entry)); }
 
 json StringList(const std::vector<std::string>& items) {
   json out = json::array();
@@ -153,6 +157,37 @@ std::string EntryFromJson(const json& in, VerdictCacheEntry* entry) {
   return "";
 }
 
+
+std::string HeaderLine() { return Dump(json{{"format", kFormatName}, {"version", kFormatVersion}}) + "\n"; }
+
+// One journal line: the entry and a checksum over its canonical dump (keys
+// sorted, no spaces), so a changed byte anywhere in the line is noticed.
+std::string PutLine(const VerdictCacheEntry& entry) {
+  json put = EntryToJson(entry);
+  std::string sum = Checksum(put);
+  return Dump(json{{"put", std::move(put)}, {"sum", std::move(sum)}}) + "\n";
+}
+
+// Why a line is not a good entry line ("" when it is). `torn` is set when
+// the line is unreadable or fails its checksum: what a cut-off append
+// looks like.
+std::string EntryFromLine(std::string_view line, VerdictCacheEntry* entry, bool* torn) {
+  *torn = true;
+  absl::StatusOr<json> doc = pullsentry::json::ParseStrictJson(line);
+  if (!doc.ok()) return "not valid JSON: " + std::string(doc.status().message());
+  if (!doc->is_object() || doc->size() != 2 || !doc->contains("put") || !doc->contains("sum") ||
+      !(*doc)["sum"].is_string())
+    return "not an entry line (want {\"put\":…,\"sum\":…})";
+  // Bit rot and hand edits both show up here.
+  if ((*doc)["sum"].get<std::string>() != Checksum((*doc)["put"])) return "checksum mismatch";
+  *torn = false;
+  return EntryFromJson((*doc)["put"], entry);
+}
+
+absl::Status ErrnoError(const std::string& what, const std::string& path) {
+  return absl::InternalError(what + " " + path + ": " + std::strerror(errno));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<VerdictCache>> VerdictCache::Open(std::string path, VerdictCacheOptions options,
@@ -162,17 +197,18 @@ absl::StatusOr<std::unique_ptr<VerdictCache>> VerdictCache::Open(std::string pat
   struct stat st {};
   if (::lstat(cache->path_.c_str(), &st) != 0) {
     if (errno == ENOENT) return cache;
-    return absl::InternalError("stat " + cache->path_ + ": " + std::strerror(errno));
+    return ErrnoError("stat", cache->path_);
   }
 
   std::string problem;
+  std::string torn;
   if (!S_ISREG(st.st_mode)) {
     problem = "not a regular file";
   } else if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
     problem = "larger than " + std::to_string(kMaxFileBytes) + " bytes";
   } else {
     std::ifstream in(cache->path_, std::ios::binary);
-    if (!in) return absl::InternalError("open " + cache->path_ + ": " + std::strerror(errno));
+    if (!in) return ErrnoError("open", cache->path_);
     std::string text;
     // Bounded even if the file grows after the stat: one byte more than it
     // had tells that it did.
@@ -183,16 +219,29 @@ absl::StatusOr<std::unique_ptr<VerdictCache>> VerdictCache::Open(std::string pat
       problem = "changed while being read";
     } else {
       std::lock_guard lock(cache->mu_);
-      problem = cache->LoadLocked(text);
+      problem = cache->LoadLocked(text, &torn);
     }
   }
-  if (problem.empty()) return cache;
+  if (problem.empty()) {
+    if (!torn.empty()) {
+      // Rewritten before the next append, so no line ever follows the torn one.
+      LogWarning("verdict cache " + cache->path_ + ": dropped its last line (" + torn +
+                 "), left by a store cut off by a crash before it returned");
+      return cache;
+    }
+    std::lock_guard lock(cache->mu_);
+    cache->fd_ = ::open(cache->path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (cache->fd_ < 0) return ErrnoError("open for appending", cache->path_);
+    cache->rewrite_ = false;
+    return cache;
+  }
 
   // Never trust part of a damaged cache: set it aside whole and start empty.
   {
     std::lock_guard lock(cache->mu_);
     cache->lru_.clear();
     cache->index_.clear();
+    cache->journal_lines_ = cache->journal_bytes_ = 0;
   }
   int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(cache->clock_().time_since_epoch()).count();
   std::string aside = cache->path_ + ".damaged-" + std::to_string(now_s);
@@ -205,35 +254,64 @@ absl::StatusOr<std::unique_ptr<VerdictCache>> VerdictCache::Open(std::string pat
   return cache;
 }
 
-std::string VerdictCache::LoadLocked(const std::string& text) {
-  absl::StatusOr<json> doc = pullsentry::json::ParseStrictJson(text);
-  if (!doc.ok()) return "not valid JSON: " + std::string(doc.status().message());
-  if (!doc->is_object() || !doc->contains("version") || (*doc)["version"] != kFormatVersion ||
-      !doc->contains("checksum") || !(*doc)["checksum"].is_string() || !doc->contains("entries") ||
-      !(*doc)["entries"].is_array())
-    return "unknown format (want {\"version\":1,\"checksum\":…,\"entries\":[…]})";
-  const json& entries = (*doc)["entries"];
-  // Bit rot and hand edits both show up here; a partly changed file is not
-  // partly trusted.
-  if ((*doc)["checksum"].get<std::string>() != Checksum(entries)) return "checksum mismatch";
+VerdictCache::~VerdictCache() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string VerdictCache::LoadLocked(const std::string& text, std::string* torn) {
+  std::string_view rest = text;
+  size_t header_end = rest.find('\n');
+  if (header_end == std::string_view::npos) return "no header line";
+  absl::StatusOr<json> header = pullsentry::json::ParseStrictJson(rest.substr(0, header_end));
+  if (!header.ok() || !header->is_object() || header->size() != 2 || !header->contains("format") ||
+      (*header)["format"] != kFormatName || !header->contains("version") || (*header)["version"] != kFormatVersion)
+    return "unknown format (want a first line {\"format\":\"" + std::string(kFormatName) + "\",\"version\":" +
+           std::to_string(kFormatVersion) + "})";
+  rest.remove_prefix(header_end + 1);
+  journal_bytes_ = header_end + 1;
 
   const TimePoint now = clock_();
-  size_t index = 0;
-  for (const json& item : entries) {
+  size_t number = 1;  // line numbers as an editor shows them
+  while (!rest.empty()) {
+    ++number;
+    size_t end = rest.find('\n');
+    bool last = end == std::string_view::npos || end + 1 == rest.size();
+    std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
     VerdictCacheEntry entry;
-    if (std::string problem = EntryFromJson(item, &entry); !problem.empty())
-      return "entry " + std::to_string(index) + ": " + problem;
-    ++index;
-    if (index_.contains(entry.key)) return "entry " + std::to_string(index - 1) + " repeats a key";
+    bool unreadable = false;
+    std::string problem = EntryFromLine(line, &entry, &unreadable);
+    if (end == std::string_view::npos) {
+      // No newline: the append was cut off, whatever the bytes say.
+      *torn = "line " + std::to_string(number) + " has no end";
+      break;
+    }
+    if (!problem.empty()) {
+      if (last && unreadable) {
+        *torn = "line " + std::to_string(number) + ": " + problem;
+        break;
+      }
+      return "line " + std::to_string(number) + ": " + problem;
+    }
+    ++journal_lines_;
+    journal_bytes_ += line.size() + 1;
     // Today's limits apply to yesterday's entries, and a clock that went
     // back does not stretch a lifetime.
     std::chrono::seconds ttl = entry.verdict.admitted ? options_.admitted_ttl : options_.refused_ttl;
     entry.expires = std::min({entry.expires, entry.stored + ttl, now + ttl});
-    if (entry.expires <= now || lru_.size() >= options_.max_entries) continue;
-    lru_.push_back(std::move(entry));  // the file lists the most recently used first
-    index_[lru_.back().key] = std::prev(lru_.end());
+    // A later line replaces an earlier one for its key, even when expired.
+    if (auto found = index_.find(entry.key); found != index_.end()) EraseLocked(found->second);
+    if (entry.expires <= now || options_.max_entries == 0) continue;
+    PutLocked(std::move(entry));
   }
   return "";
+}
+
+void VerdictCache::PutLocked(VerdictCacheEntry entry) {
+  if (auto found = index_.find(entry.key); found != index_.end()) EraseLocked(found->second);
+  lru_.push_front(std::move(entry));
+  index_[lru_.front().key] = lru_.begin();
+  while (lru_.size() > options_.max_entries) EraseLocked(std::prev(lru_.end()));
 }
 
 void VerdictCache::EraseLocked(std::list<VerdictCacheEntry>::iterator it) {
@@ -258,8 +336,7 @@ std::optional<verify::Verdict> VerdictCache::Lookup(const VerdictCacheKey& key) 
   }
   auto it = found->second;
   if (it->expires <= clock_()) {
-    // Not persisted now: the file is rewritten at the next Store, and an
-    // expired entry read back is dropped anyway.
+    // Not written to the journal: an expired entry read back is dropped.
     EraseLocked(it);
     ++misses_;
     return std::nullopt;
@@ -269,26 +346,114 @@ std::optional<verify::Verdict> VerdictCache::Lookup(const VerdictCacheKey& key) 
   return it->verdict;
 }
 
+bool VerdictCache::NeedsCompactionLocked() const {
+  // Dead lines may at most match the live ones (plus some slack, so a small
+  // cache is not rewritten all the time); rewriting then costs no more
+  // than the appends since the last rewrite did.
+  return journal_lines_ > std::max(2 * lru_.size(), lru_.size() + 1024) || journal_bytes_ > kMaxFileBytes / 2;
+}
+
 absl::Status VerdictCache::Store(const VerdictCacheKey& key, const verify::Verdict& verdict) {
   if (options_.max_entries == 0) return absl::OkStatus();
   if (verdict.digest != key.digest || verdict.policy_hash != key.policy_hash)
     return absl::InvalidArgumentError("verdict for " + verdict.digest + " stored under key for " + key.digest);
-  uint64_t generation = 0;
+  uint64_t seq = 0;
   {
     std::lock_guard lock(mu_);
     const TimePoint now = clock_();
     std::chrono::seconds ttl = verdict.admitted ? options_.admitted_ttl : options_.refused_ttl;
     TimePoint expires = std::min(now + ttl, verdict.valid_until);
     if (expires <= now) return absl::OkStatus();  // nothing left to cache
-    if (auto found = index_.find(key); found != index_.end()) EraseLocked(found->second);
-    DropExpiredLocked(now);
-    lru_.push_front(VerdictCacheEntry{key, verdict, now, expires});
-    index_[key] = lru_.begin();
-    while (lru_.size() > options_.max_entries) EraseLocked(std::prev(lru_.end()));
+    // Expired entries go at most once a second: a sweep walks every entry.
+    if (now >= next_sweep_) {
+      DropExpiredLocked(now);
+      next_sweep_ = now + std::chrono::seconds(1);
+    }
+    PutLocked(VerdictCacheEntry{key, verdict, now, expires});
     if (path_.empty()) return absl::OkStatus();
-    generation = ++generation_;
+    if (!rewrite_) {
+      // One write(2) of the whole line to an O_APPEND descriptor: lines of
+      // concurrent stores never interleave.
+      std::string line = PutLine(lru_.front());
+      ssize_t n = ::write(fd_, line.data(), line.size());
+      if (n == static_cast<ssize_t>(line.size())) {
+        seq = ++appended_;
+        ++journal_lines_;
+        journal_bytes_ += line.size();
+        if (NeedsCompactionLocked()) rewrite_ = true;
+      } else {
+        // A short or failed write may have left part of a line: the next
+        // step rewrites the journal whole, which also stores this entry.
+        LogWarning("verdict cache: append to " + path_ + " failed (" +
+                   (n < 0 ? std::string(std::strerror(errno)) : "short write") + "); rewriting it");
+        rewrite_ = true;
+      }
+    }
   }
-  return Persist(generation);
+  if (seq != 0) {
+    absl::Status synced = SyncUpTo(seq);
+    std::lock_guard lock(mu_);
+    if (!rewrite_) return synced;
+    // A failed sync also asks for a rewrite, which may yet store the entry.
+  }
+  std::lock_guard sync_lock(sync_mu_);
+  std::lock_guard lock(mu_);
+  // Another store may have rewritten the journal meanwhile, with this entry.
+  if (!rewrite_) return absl::OkStatus();
+  return CompactLocked();
+}
+
+absl::Status VerdictCache::SyncUpTo(uint64_t seq) {
+  std::lock_guard sync_lock(sync_mu_);
+  // A sync that started after this line was written covered it: stores that
+  // queued behind one sync share the next.
+  if (synced_ >= seq) return absl::OkStatus();
+  int fd = -1;
+  uint64_t target = 0;
+  {
+    std::lock_guard lock(mu_);
+    fd = fd_;
+    target = appended_;
+  }
+  if (fd < 0) return absl::InternalError("verdict cache " + path_ + " is not open");
+  if (::fdatasync(fd) != 0) {
+    absl::Status error = ErrnoError("fdatasync", path_);
+    // What reached the disk is unknown now: write it all again next time.
+    std::lock_guard lock(mu_);
+    rewrite_ = true;
+    return error;
+  }
+  synced_ = target;
+  return absl::OkStatus();
+}
+
+absl::Status VerdictCache::CompactLocked() {
+  // Least recently used first, so a replay that puts each line in front
+  // rebuilds the same order.
+  const TimePoint now = clock_();
+  std::string data = HeaderLine();
+  size_t lines = 0;
+  for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
+    if (it->expires <= now) continue;
+    data += PutLine(*it);
+    ++lines;
+  }
+  if (absl::Status written = WriteFileAtomically(path_, data); !written.ok()) {
+    rewrite_ = true;
+    return written;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_ < 0) {
+    rewrite_ = true;
+    return ErrnoError("open for appending", path_);
+  }
+  rewrite_ = false;
+  journal_lines_ = lines;
+  journal_bytes_ = data.size();
+  // Everything appended so far is in the new file, synced.
+  synced_ = appended_;
+  return absl::OkStatus();
 }
 
 std::vector<VerdictCacheEntry> VerdictCache::List() const {
@@ -301,71 +466,37 @@ std::vector<VerdictCacheEntry> VerdictCache::List() const {
 }
 
 size_t VerdictCache::Flush() {
-  uint64_t generation = 0;
-  size_t count = 0;
-  {
-    std::lock_guard lock(mu_);
-    count = lru_.size();
-    lru_.clear();
-    index_.clear();
-    if (path_.empty()) return count;
-    generation = ++generation_;
-  }
-  if (absl::Status saved = Persist(generation); !saved.ok())
+  std::lock_guard sync_lock(sync_mu_);
+  std::lock_guard lock(mu_);
+  size_t count = lru_.size();
+  lru_.clear();
+  index_.clear();
+  if (path_.empty()) return count;
+  if (absl::Status saved = CompactLocked(); !saved.ok())
     LogError("verdict cache flushed in memory but not on disk: " + std::string(saved.message()));
   return count;
 }
 
 size_t VerdictCache::DropOtherPolicies(const std::string& policy_hash) {
-  uint64_t generation = 0;
+  std::lock_guard sync_lock(sync_mu_);
+  std::lock_guard lock(mu_);
   size_t count = 0;
-  {
-    std::lock_guard lock(mu_);
-    for (auto it = lru_.begin(); it != lru_.end();) {
-      auto next = std::next(it);
-      if (it->key.policy_hash != policy_hash) {
-        EraseLocked(it);
-        ++count;
-      }
-      it = next;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (it->key.policy_hash != policy_hash) {
+      EraseLocked(it);
+      ++count;
     }
-    if (count == 0 || path_.empty()) return count;
-    generation = ++generation_;
+    it = next;
   }
-  if (absl::Status saved = Persist(generation); !saved.ok())
-    LogWarning("verdict cache: " + std::string(saved.message()));
+  if (count == 0 || path_.empty()) return count;
+  if (absl::Status saved = CompactLocked(); !saved.ok()) LogWarning("verdict cache: " + std::string(saved.message()));
   return count;
 }
 
 size_t VerdictCache::Size() const {
   std::lock_guard lock(mu_);
   return lru_.size();
-}
-
-std::string VerdictCache::SerializeLocked() const {
-  json entries = json::array();
-  for (const VerdictCacheEntry& entry : lru_) entries.push_back(EntryToJson(entry));
-  std::string checksum = Checksum(entries);
-  json doc = {{"version", kFormatVersion}, {"checksum", checksum}, {"entries", std::move(entries)}};
-  return Dump(doc, 1) + "\n";
-}
-
-absl::Status VerdictCache::Persist(uint64_t generation) {
-  std::lock_guard lock(persist_mu_);
-  // A newer state, which includes this one's change, is already on disk.
-  if (generation <= persisted_) return absl::OkStatus();
-  // Write the latest state, not just this change: changes that queued
-  // behind another write reach the disk together, in one write.
-  std::string data;
-  uint64_t latest = 0;
-  {
-    std::lock_guard state_lock(mu_);
-    data = SerializeLocked();
-    latest = generation_;
-  }
-  absl::Status written = WriteFileAtomically(path_, data);
-  if (written.ok()) persisted_ = latest;
-  return written;
 }
 
 }  // namespace pullsentry::plugin

@@ -14,11 +14,22 @@
 // `valid_until`. The cache is bounded; the least recently used entry goes
 // first.
 //
-// The entries are kept in one JSON file in the state directory, rewritten
-// atomically (fsync, rename) before Store returns, with a checksum over the
-// entries. A file that is damaged, tampered with, too large or unreadable is
-// set aside (`<path>.damaged-<unix time>`) and never trusted: the cost is a
-// re-verification, never an admission.
+// The entries are kept in a journal in the state directory: a header line,
+// then one JSON line per stored entry, each with its own checksum. Store
+// appends its line with one write and returns once it is synced (stores
+// arriving during a sync share the next one), so a store costs one entry's
+// work however big the cache is. When dead lines (replaced, evicted,
+// expired, flushed) outnumber the live entries, the live entries are
+// written as a fresh journal that atomically replaces the old one (fsync,
+// rename); Flush and DropOtherPolicies do that at once.
+//
+// On open the lines are replayed. A torn last line is what a crash in the
+// middle of an append leaves; its store never returned, so the line is
+// dropped (and logged) and the rest is used. Any other damage (a bad line
+// before the last, a tampered or self-contradicting entry, a file too large
+// or unreadable) sets the whole file aside (`<path>.damaged-<unix time>`)
+// and nothing in it is trusted: the cost is a re-verification, never an
+// admission.
 //
 // Thread-safe.
 #ifndef PULLSENTRY_PLUGIN_VERDICT_CACHE_H_
@@ -77,6 +88,9 @@ class VerdictCache {
   // that leaves the state directory unusable is an error.
   static absl::StatusOr<std::unique_ptr<VerdictCache>> Open(std::string path, VerdictCacheOptions options,
                                                             Clock clock, std::string* warning);
+  ~VerdictCache();
+  VerdictCache(const VerdictCache&) = delete;
+  VerdictCache& operator=(const VerdictCache&) = delete;
 
   // The verdict stored for `key`, if any and not expired. Counts a hit or
   // a miss.
@@ -105,13 +119,18 @@ class VerdictCache {
   VerdictCache(std::string path, VerdictCacheOptions options, Clock clock)
       : path_(std::move(path)), options_(options), clock_(std::move(clock)) {}
 
-  // Reads the file; "" when it was usable, else what is wrong with it.
-  std::string LoadLocked(const std::string& text);
+  // Replays the journal; "" when it was usable, else what is wrong with it.
+  // Sets `torn` to what was dropped from its end, if anything.
+  std::string LoadLocked(const std::string& text, std::string* torn);
   void EraseLocked(std::list<VerdictCacheEntry>::iterator it);
   void DropExpiredLocked(std::chrono::system_clock::time_point now);
-  std::string SerializeLocked() const;
-  // Makes sure generation `generation` (or a later one) is on disk.
-  absl::Status Persist(uint64_t generation);
+  void PutLocked(VerdictCacheEntry entry);
+  bool NeedsCompactionLocked() const;
+  // Replaces the journal with the live entries and reopens it for appends.
+  // Needs sync_mu_ and mu_ held.
+  absl::Status CompactLocked();
+  // Makes sure every line up to append number `seq` is on disk.
+  absl::Status SyncUpTo(uint64_t seq);
 
   const std::string path_;
   const VerdictCacheOptions options_;
@@ -120,10 +139,17 @@ class VerdictCache {
   mutable std::mutex mu_;
   std::list<VerdictCacheEntry> lru_;  // most recently used first
   std::map<VerdictCacheKey, std::list<VerdictCacheEntry>::iterator> index_;
-  uint64_t generation_ = 0;  // bumped by every change to persist
+  std::chrono::system_clock::time_point next_sweep_{};  // when expired entries are next swept out
 
-  std::mutex persist_mu_;   // one writer of the file at a time; taken before mu_
-  uint64_t persisted_ = 0;  // the generation on disk
+  // The journal, guarded by mu_ (fd_ is also kept stable by sync_mu_).
+  int fd_ = -1;                // open for appends; -1 until a journal is written
+  bool rewrite_ = true;        // the journal must be rewritten before the next append
+  size_t journal_lines_ = 0;   // entry lines in the journal, live or dead
+  size_t journal_bytes_ = 0;
+  uint64_t appended_ = 0;      // entry lines appended so far
+
+  std::mutex sync_mu_;         // one sync or rewrite at a time; taken before mu_
+  uint64_t synced_ = 0;        // appended_ as of the last completed sync
 
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

@@ -3,11 +3,16 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdio>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include "verify/crypto/digest.h"
 
 namespace pullsentry::plugin {
 namespace {
@@ -46,6 +51,31 @@ std::string ReadFile(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+void WriteFile(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+// Distinct, well-formed digests.
+std::string DigestNumber(int n) {
+  char hex[65];
+  std::snprintf(hex, sizeof hex, "%064x", n);
+  return "sha256:" + std::string(hex);
 }
 
 class VerdictCacheTest : public ::testing::Test {
@@ -243,12 +273,13 @@ TEST_F(VerdictCacheTest, ReopeningAppliesTodaysTtlAndDropsExpiredEntries) {
 }
 
 TEST_F(VerdictCacheTest, UnparsableFileIsSetAsideAndNeverTrusted) {
-  { std::ofstream(path_) << "{\"version\":1,\"entries\":[{"; }
+  // Also what a version 1 file (one indented document) looks like.
+  { std::ofstream(path_) << "{\n \"checksum\": \"x\",\n \"entries\": [{\n"; }
   std::string warning;
   auto cache = Open({}, &warning);
   EXPECT_EQ(cache->Size(), 0u);
   EXPECT_NE(warning.find("damaged"), std::string::npos) << warning;
-  EXPECT_NE(warning.find("not valid JSON"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("unknown format"), std::string::npos) << warning;
   EXPECT_FALSE(fs::exists(path_));
   EXPECT_EQ(SetAside().size(), 1u);
 }
@@ -257,22 +288,22 @@ TEST_F(VerdictCacheTest, ATamperedEntryFailsTheChecksumAndTheWholeFileIsSetAside
   VerdictCacheKey refused = Key(kDigestB);
   {
     auto cache = Open();
-    ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
     ASSERT_TRUE(cache->Store(refused, VerdictFor(refused, false)).ok());
+    ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
   }
-  // Turn the refusal into an admission by hand.
+  // Turn the refusal (not the last line) into an admission by hand.
   std::string text = ReadFile(path_);
-  size_t at = text.find("\"admitted\": false");
+  size_t at = text.find("\"admitted\":false");
   ASSERT_NE(at, std::string::npos) << text;
-  text.replace(at, 17, "\"admitted\": true ");
-  size_t action = text.find("\"action\": \"refused\"");
+  text.replace(at, 16, "\"admitted\":true");
+  size_t action = text.find("\"action\":\"refused\"");
   ASSERT_NE(action, std::string::npos);
-  text.replace(action, 19, "\"action\": \"verified\"");
-  { std::ofstream(path_, std::ios::trunc) << text; }
+  text.replace(action, 18, "\"action\":\"verified\"");
+  WriteFile(path_, text);
 
   std::string warning;
   auto cache = Open({}, &warning);
-  EXPECT_NE(warning.find("checksum mismatch"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("line 2: checksum mismatch"), std::string::npos) << warning;
   EXPECT_EQ(cache->Size(), 0u) << "not even the untouched entry is trusted";
   EXPECT_FALSE(cache->Lookup(refused).has_value());
   EXPECT_EQ(SetAside().size(), 1u);
@@ -291,20 +322,25 @@ TEST_F(VerdictCacheTest, AFileOverTheSizeLimitIsSetAsideUnread) {
 }
 
 TEST_F(VerdictCacheTest, AWellFormedEntryContradictingItselfIsDamage) {
-  // A consistent checksum does not make a self-contradicting entry
-  // trustworthy: admitted with action "refused".
+  // A matching checksum does not make a self-contradicting entry
+  // trustworthy: admitted with action "refused". Even on the last line it
+  // is damage, not a torn append.
   {
     auto cache = Open();
     ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
   }
-  auto doc = nlohmann::json::parse(ReadFile(path_));
-  doc["entries"][0]["verdict"]["action"] = "refused";
-  doc["checksum"] = "sha256:" + std::string(64, '0');
-  { std::ofstream(path_, std::ios::trunc) << doc.dump(); }
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 2u);
+  auto doc = nlohmann::json::parse(lines[1]);
+  doc["put"]["verdict"]["action"] = "refused";
+  doc["sum"] = crypto::Sha256Digest(doc["put"].dump());
+  lines[1] = doc.dump();
+  WriteFile(path_, JoinLines(lines));
   std::string warning;
   auto cache = Open({}, &warning);
-  EXPECT_FALSE(warning.empty());
+  EXPECT_NE(warning.find("contradicts"), std::string::npos) << warning;
   EXPECT_EQ(cache->Size(), 0u);
+  EXPECT_EQ(SetAside().size(), 1u);
 }
 
 TEST_F(VerdictCacheTest, FlushEmptiesMemoryAndDisk) {
@@ -351,6 +387,148 @@ TEST_F(VerdictCacheTest, MemoryOnlyCacheWritesNothing) {
   ASSERT_TRUE((*cache)->Store(Key(), VerdictFor(Key(), true)).ok());
   EXPECT_TRUE((*cache)->Lookup(Key()).has_value());
   EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+TEST_F(VerdictCacheTest, ATornLastLineIsDroppedAndTheRestIsUsed) {
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
+    ASSERT_TRUE(cache->Store(Key(kDigestB), VerdictFor(Key(kDigestB), false)).ok());
+  }
+  // A crash in the middle of the next append: half a line, no newline.
+  std::string text = ReadFile(path_);
+  std::string whole = text;
+  std::vector<std::string> lines = Lines(text);
+  ASSERT_EQ(lines.size(), 3u);
+  WriteFile(path_, text + lines[2].substr(0, lines[2].size() / 2));
+  std::string warning;
+  auto cache = Open({}, &warning);
+  EXPECT_EQ(warning, "");
+  EXPECT_EQ(cache->Size(), 2u);
+  EXPECT_TRUE(cache->Lookup(Key()).has_value());
+  EXPECT_TRUE(SetAside().empty());
+  // The next store rewrites the journal, so no line follows the torn one.
+  VerdictCacheKey third = Key(DigestNumber(3));
+  ASSERT_TRUE(cache->Store(third, VerdictFor(third, true)).ok());
+  EXPECT_EQ(Lines(ReadFile(path_)).size(), 4u);
+  cache.reset();
+  auto reopened = Open({}, &warning);
+  EXPECT_EQ(warning, "");
+  EXPECT_EQ(reopened->Size(), 3u);
+  reopened.reset();
+
+  // A last line whose length reached the disk but whose bytes did not
+  // (zeros), newline and all: dropped too.
+  WriteFile(path_, whole + std::string(40, '\0') + "\n");
+  cache = Open({}, &warning);
+  EXPECT_EQ(warning, "");
+  EXPECT_EQ(cache->Size(), 2u);
+  EXPECT_TRUE(SetAside().empty());
+}
+
+TEST_F(VerdictCacheTest, ADamagedLineBeforeTheLastSetsTheWholeFileAside) {
+  {
+    auto cache = Open();
+    for (int i = 0; i < 3; ++i) {
+      VerdictCacheKey key = Key(DigestNumber(i));
+      ASSERT_TRUE(cache->Store(key, VerdictFor(key, true)).ok());
+    }
+  }
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 4u);
+  lines[2].resize(lines[2].size() / 2);  // cut off, yet followed by more lines: not a crash
+  WriteFile(path_, JoinLines(lines));
+  std::string warning;
+  auto cache = Open({}, &warning);
+  EXPECT_NE(warning.find("line 3: not valid JSON"), std::string::npos) << warning;
+  EXPECT_EQ(cache->Size(), 0u);
+  EXPECT_FALSE(fs::exists(path_));
+  EXPECT_EQ(SetAside().size(), 1u);
+}
+
+TEST_F(VerdictCacheTest, StoresAppendOneLineEach) {
+  auto cache = Open();
+  ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
+  for (int i = 0; i < 2000; ++i) {
+    size_t before = fs::file_size(path_);
+    VerdictCacheKey key = Key(DigestNumber(i));
+    ASSERT_TRUE(cache->Store(key, VerdictFor(key, i % 3 == 0)).ok());
+    size_t grown = fs::file_size(path_) - before;
+    // One line for the one entry, however many the cache holds.
+    ASSERT_GT(grown, 200u);
+    ASSERT_LT(grown, 1500u) << "store " << i << " wrote more than its own line";
+  }
+  EXPECT_EQ(Lines(ReadFile(path_)).size(), 2002u);
+  cache.reset();
+  EXPECT_EQ(Open()->Size(), 2001u);
+}
+
+TEST_F(VerdictCacheTest, CompactionKeepsExactlyTheLiveEntries) {
+  VerdictCacheOptions options;
+  options.max_entries = 10;
+  auto cache = Open(options);
+  size_t most_lines = 0;
+  bool shrank = false;
+  for (int i = 0; i < 1100; ++i) {
+    // Some keys come back: a replaced entry leaves a dead line too.
+    VerdictCacheKey key = Key(DigestNumber(i % 3 == 0 ? 0 : i));
+    ASSERT_TRUE(cache->Store(key, VerdictFor(key, true)).ok());
+    size_t lines = Lines(ReadFile(path_)).size();
+    if (lines < most_lines) shrank = true;
+    most_lines = std::max(most_lines, lines);
+  }
+  EXPECT_TRUE(shrank) << "the journal was never compacted";
+  EXPECT_LE(most_lines, 1 + 10 + 1024u);
+  std::vector<VerdictCacheEntry> live = cache->List();
+  ASSERT_EQ(live.size(), 10u);
+
+  // A policy drop compacts at once: the file then holds exactly the live
+  // entries (the other policy's one evicted a tenth, then went itself).
+  VerdictCacheKey other = Key(kDigestB, "team", "sha256:other");
+  ASSERT_TRUE(cache->Store(other, VerdictFor(other, false)).ok());
+  EXPECT_EQ(cache->DropOtherPolicies("sha256:p1"), 1u);
+  ASSERT_EQ(cache->Size(), 9u);
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 1u + 9u);
+  live = cache->List();
+  cache.reset();
+  auto reopened = Open(options);
+  std::vector<VerdictCacheEntry> read_back = reopened->List();
+  ASSERT_EQ(read_back.size(), live.size());
+  for (size_t i = 0; i < live.size(); ++i) {
+    EXPECT_EQ(read_back[i].key, live[i].key) << "in the same order, entry " << i;
+    EXPECT_EQ(read_back[i].expires, live[i].expires);
+  }
+
+  // A flush leaves the header alone.
+  EXPECT_EQ(reopened->Flush(), 9u);
+  EXPECT_EQ(Lines(ReadFile(path_)).size(), 1u);
+}
+
+TEST_F(VerdictCacheTest, GroupCommitKeepsEveryStoreOfManyThreads) {
+  auto cache = Open();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        VerdictCacheKey key = Key(DigestNumber(t * 1000 + i), "ns-" + std::to_string(t));
+        EXPECT_TRUE(cache->Store(key, VerdictFor(key, i % 2 == 0)).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::vector<VerdictCacheEntry> live = cache->List();
+  ASSERT_EQ(live.size(), 800u);
+  cache.reset();
+  std::string warning;
+  auto reopened = Open({}, &warning);
+  EXPECT_EQ(warning, "");
+  std::vector<VerdictCacheEntry> read_back = reopened->List();
+  ASSERT_EQ(read_back.size(), live.size());
+  std::set<VerdictCacheKey> want, got;
+  for (const auto& entry : live) want.insert(entry.key);
+  for (const auto& entry : read_back) got.insert(entry.key);
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

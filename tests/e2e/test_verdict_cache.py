@@ -221,20 +221,26 @@ class VerdictCacheTest(unittest.TestCase):
     def test_a_tampered_cache_file_is_set_aside_and_decisions_stay_right(self) -> None:
         client = self.start_daemon(self.team_policy())
         signed, unsigned = self.push("kept"), self.push("unsigned", signed=False)
-        self.admit(client, signed)
+        # The refusal first, so its line is not the journal's last (a bad
+        # last line reads as a store cut off by a crash and is only dropped).
         self.refuse(client, unsigned)
+        self.admit(client, signed)
         self.stop_daemon()
 
-        # Turn the cached refusal into an admission by hand.
-        doc = json.loads(self.cache_file().read_text())
-        flipped = 0
-        for entry in doc["entries"]:
-            if not entry["verdict"]["admitted"]:
-                entry["verdict"]["admitted"] = True
-                entry["verdict"]["action"] = "verified"
-                flipped += 1
-        self.assertEqual(flipped, 1, json.dumps(doc)[:2000])
-        self.cache_file().write_text(json.dumps(doc))
+        # Turn the cached refusal into an admission by hand; keep the line's
+        # checksum as it was.
+        lines = self.cache_file().read_text().splitlines()
+        flipped = []
+        for i, line in enumerate(lines[1:], start=1):
+            record = json.loads(line)
+            if not record["put"]["verdict"]["admitted"]:
+                record["put"]["verdict"]["admitted"] = True
+                record["put"]["verdict"]["action"] = "verified"
+                lines[i] = json.dumps(record)
+                flipped.append(i)
+        self.assertEqual(len(flipped), 1, "\n".join(lines)[:2000])
+        self.assertLess(flipped[0], len(lines) - 1, "the flipped line must not be the last")
+        self.cache_file().write_text("\n".join(lines) + "\n")
 
         self.daemon.start()
         client = self.client()
