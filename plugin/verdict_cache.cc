@@ -35,6 +35,13 @@ int64_t ToMillis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 TimePoint FromMillis(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+// Read back times must fit the clock's nanoseconds (about the years 1677 to
+// 2262): a bigger number from the file would overflow the conversion.
+constexpr int64_t kMaxMillis = 9'000'000'000'000;
+bool MillisInRange(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) return value.get<uint64_t>() <= static_cast<uint64_t>(kMaxMillis);
+  return value.is_number_integer() && value.get<int64_t>() >= -kMaxMillis && value.get<int64_t>() <= kMaxMillis;
+}
 
 // Invalid UTF-8 (a registry's words in a reason) must not make the file
 // unwritable; it is replaced, the same way every time, so checksums agree.
@@ -100,6 +107,7 @@ std::string ReadStrings(const json& object, const char* field, std::vector<std::
 std::string ReadMillis(const json& object, const char* field, TimePoint* out) {
   auto it = object.find(field);
   if (it == object.end() || !it->is_number_integer()) return std::string(field) + " is not a whole number";
+  if (!MillisInRange(*it)) return std::string(field) + " is out of range";
   *out = FromMillis(it->get<int64_t>());
   return "";
 }
@@ -140,10 +148,10 @@ std::string EntryFromJson(const json& in, VerdictCacheEntry* entry) {
   if (valid_until == v.end()) return "verdict.valid_until_ms is missing";
   if (valid_until->is_null()) {
     out.valid_until = kNever;
-  } else if (valid_until->is_number_integer()) {
+  } else if (valid_until->is_number_integer() && MillisInRange(*valid_until)) {
     out.valid_until = FromMillis(valid_until->get<int64_t>());
   } else {
-    return "verdict.valid_until_ms is not a whole number or null";
+    return "verdict.valid_until_ms is not a whole number in range or null";
   }
 
   // The verdict must be about exactly this key, and say yes or no in one way.

@@ -343,6 +343,25 @@ TEST_F(VerdictCacheTest, AWellFormedEntryContradictingItselfIsDamage) {
   EXPECT_EQ(SetAside().size(), 1u);
 }
 
+TEST_F(VerdictCacheTest, ATimeBeyondTheClocksRangeIsDamage) {
+  // Milliseconds that overflow the clock's nanoseconds (found by fuzzing).
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
+  }
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 2u);
+  auto doc = nlohmann::json::parse(lines[1]);
+  doc["put"]["expires_ms"] = int64_t{17'953'056'000'000'000};
+  doc["sum"] = crypto::Sha256Digest(doc["put"].dump());
+  lines[1] = doc.dump();
+  WriteFile(path_, JoinLines(lines));
+  std::string warning;
+  auto cache = Open({}, &warning);
+  EXPECT_NE(warning.find("expires_ms is out of range"), std::string::npos) << warning;
+  EXPECT_EQ(cache->Size(), 0u);
+}
+
 TEST_F(VerdictCacheTest, FlushEmptiesMemoryAndDisk) {
   auto cache = Open();
   ASSERT_TRUE(cache->Store(Key(), VerdictFor(Key(), true)).ok());
