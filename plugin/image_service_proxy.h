@@ -7,6 +7,7 @@
 #ifndef PULLSENTRY_PLUGIN_IMAGE_SERVICE_PROXY_H_
 #define PULLSENTRY_PLUGIN_IMAGE_SERVICE_PROXY_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +45,10 @@ class ImageServiceProxy final : public runtime::v1::ImageService::Service {
   grpc::Status ImageFsInfo(grpc::ServerContext* context, const runtime::v1::ImageFsInfoRequest* request,
                            runtime::v1::ImageFsInfoResponse* response) override;
 
+  // PullImage calls under way (verifying or pulling); the drain on SIGTERM
+  // waits for this to reach zero.
+  int PullsInFlight() const { return pulls_in_flight_.load(); }
+
  private:
   // The runtime's spelling for an image named by kubelet: a tag recorded in
   // the ledger becomes name@digest; anything else is passed on unchanged.
@@ -54,6 +59,7 @@ class ImageServiceProxy final : public runtime::v1::ImageService::Service {
   std::unique_ptr<runtime::v1::ImageService::StubInterface> runtime_;
   PullVerifier verifier_;
   TagLedger* ledger_;
+  std::atomic<int> pulls_in_flight_{0};
 };
 
 // Credentials carried by a CRI AuthConfig, or nullopt when it has none.

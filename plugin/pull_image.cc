@@ -17,6 +17,18 @@ std::chrono::steady_clock::time_point SteadyDeadline(const grpc::ServerContext& 
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(deadline - std::chrono::system_clock::now());
 }
 
+// Counts a PullImage call for as long as it runs.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  ~InFlight() { --count_; }
+
+ private:
+  std::atomic<int>& count_;
+};
+
 grpc::Status ToGrpc(const absl::Status& status, const std::string& message) {
   auto code = static_cast<grpc::StatusCode>(status.code());
   // A failure to decide must never read as success.
@@ -28,6 +40,7 @@ grpc::Status ToGrpc(const absl::Status& status, const std::string& message) {
 
 grpc::Status ImageServiceProxy::PullImage(grpc::ServerContext* context, const runtime::v1::PullImageRequest* request,
                                           runtime::v1::PullImageResponse* response) {
+  InFlight counted(pulls_in_flight_);
   const std::string& requested = request->image().image();
   absl::StatusOr<reference::ImageReference> image = reference::ParseNormalized(requested);
   if (!image.ok()) {

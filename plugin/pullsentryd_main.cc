@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -72,12 +73,17 @@ class NoSeccompReminder {
 };
 
 // SIGTERM: stop taking new pulls, let the ones in flight finish within
-// `timeout`, then cancel what is left. gRPC's Shutdown waits for handlers
+// `timeout`, then cancel what is left. New pulls are refused by the
+// decision path (UNAVAILABLE, "shutting down") while the server still
+// serves the other RPCs, so kubelet gets a clear retryable answer rather
+// than a transport error; only when no pull is left (or time is up) does
+// the gRPC server shut down. gRPC's Shutdown waits for handlers
 // even past its deadline (a verification blocked on a registry does not see
 // the cancel), so a guard ends the process if they overrun by a grace
 // period. State needs no flush: the ledger is on disk before a pull is
 // acknowledged.
-void DrainAndStop(grpc::Server& server, std::atomic<bool>& draining, std::chrono::seconds timeout) {
+void DrainAndStop(grpc::Server& server, std::atomic<bool>& draining, std::chrono::seconds timeout,
+                  const std::function<int()>& pulls_in_flight) {
   draining = true;  // before the log line, which tests take as the sign that the drain is on
   LogInfo("draining: in-flight pulls have " + std::to_string(timeout.count()) + " s to finish; new ones are refused");
   constexpr auto kGrace = std::chrono::seconds(5);
@@ -91,7 +97,12 @@ void DrainAndStop(grpc::Server& server, std::atomic<bool>& draining, std::chrono
              " s after SIGTERM (--shutdown-timeout); exiting without them");
     ::_exit(1);
   });
-  server.Shutdown(std::chrono::system_clock::now() + timeout);
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  while (pulls_in_flight() > 0 && std::chrono::system_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Pulls that arrived between the flag and the count are covered by the
+  // server's own deadline; at least a moment for calls finishing now.
+  server.Shutdown(std::max(deadline, std::chrono::system_clock::now() + std::chrono::milliseconds(500)));
   {
     std::lock_guard lock(mu);
     done = true;
@@ -300,7 +311,8 @@ int Run(int argc, char** argv) {
   LogInfo(std::string("stopping on ") + (signal_number == SIGTERM ? "SIGTERM" : "SIGINT"));
   NotifyStopping(*notifier, "stopping");
   watchdog.reset();
-  DrainAndStop(*server, draining, std::chrono::seconds(options.shutdown_timeout_seconds));
+  DrainAndStop(*server, draining, std::chrono::seconds(options.shutdown_timeout_seconds),
+               [&proxy] { return proxy.PullsInFlight(); });
   (*control_server)->Stop();
   ::unlink(socket_path.c_str());
   LogInfo("stopped");
