@@ -1422,3 +1422,40 @@ def default_cli_binary(name: str = "pullsentry") -> Path:
     """A binary of the build next to the daemon: ``pullsentry`` or
     ``control/pullsentry-containerd-verifier`` (under ``plugin/``)."""
     return default_pullsentryd_binary().parent / name
+
+
+# ---------------------------------------------------------------------------
+# Shared by the test modules
+# ---------------------------------------------------------------------------
+
+def module_environment(key_name: str = "team.pub") -> tuple["Environment", "SigningKey", Path]:
+    """For ``setUpModule``: skips the module (saying why) when the peers cannot
+    run here, else starts an :class:`Environment` that is closed with the
+    module, and makes an ECDSA P-256 signing key whose public half is written
+    to ``<workdir>/<key_name>``. Returns ``(env, key, public_key_path)``."""
+    import unittest
+    problems = missing_prerequisites()
+    if problems:
+        raise unittest.SkipTest("pullsentry e2e skipped: " + "; ".join(problems))
+    env = Environment()
+    unittest.addModuleCleanup(env.close)  # runs even if the rest of set-up fails
+    env.start()
+    key = SigningKey("ecdsa-p256")
+    return env, key, key.write_public(env.workdir / key_name)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """As config management does: write beside, then rename over."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.1) -> bool:
+    """Polls ``predicate`` until it holds or ``timeout`` passes; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from harness import CriError  # noqa: E402
+from harness import CriError, wait_for  # noqa: E402
 
 ENV: harness.Environment | None = None
 KEY: harness.SigningKey | None = None
@@ -35,14 +35,7 @@ KEY_PATH: Path | None = None
 
 def setUpModule() -> None:
     global ENV, KEY, KEY_PATH
-    problems = harness.missing_prerequisites()
-    if problems:
-        raise unittest.SkipTest("pullsentry e2e skipped: " + "; ".join(problems))
-    ENV = harness.Environment()
-    unittest.addModuleCleanup(ENV.close)
-    ENV.start()
-    KEY = harness.SigningKey("ecdsa-p256")
-    KEY_PATH = KEY.write_public(ENV.workdir / "team.pub")
+    ENV, KEY, KEY_PATH = harness.module_environment()
 
 
 class CrashRestartTest(unittest.TestCase):
@@ -100,13 +93,13 @@ class CrashRestartTest(unittest.TestCase):
         other = self.signed_image("during-drain")
         puller = threading.Thread(target=pull)
         puller.start()
-        self.assertTrue(harness_wait(lambda: fired() > 0, 10), "the pull never reached the registry")
+        self.assertTrue(wait_for(lambda: fired() > 0, 10, 0.05), "the pull never reached the registry")
         process = daemon.process
         stopped_at = time.monotonic()
         process.send_signal(signal.SIGTERM)
 
         # A new pull during the drain is turned away, retryable.
-        self.assertTrue(harness_wait(lambda: "draining" in daemon.log_text(), 10), "no drain began")
+        self.assertTrue(wait_for(lambda: "draining" in daemon.log_text(), 10, 0.05), "no drain began")
         with daemon.cri() as client:
             with self.assertRaises(CriError) as refused:
                 client.pull(other.ref(), timeout=10)
@@ -147,7 +140,7 @@ class CrashRestartTest(unittest.TestCase):
                     pass
 
         threading.Thread(target=pull, daemon=True).start()
-        self.assertTrue(harness_wait(lambda: fired() > 0, 10))
+        self.assertTrue(wait_for(lambda: fired() > 0, 10, 0.05))
         process = daemon.process
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -250,15 +243,6 @@ class CrashRestartTest(unittest.TestCase):
         check_ledger(daemon)
         print(f"kill -9 test: 100 pulls, {kills} kills, {time.monotonic() - started:.1f} s",
               file=sys.stderr)
-
-
-def harness_wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 if __name__ == "__main__":

@@ -11,18 +11,16 @@ Run as root with Debian's interpreter::
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import tempfile
-import time
 import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from harness import CriError  # noqa: E402
+from harness import CriError, wait_for, write_atomically  # noqa: E402
 
 ENV: harness.Environment | None = None
 KEY: harness.SigningKey | None = None
@@ -31,29 +29,7 @@ KEY_PATH: Path | None = None
 
 def setUpModule() -> None:
     global ENV, KEY, KEY_PATH
-    problems = harness.missing_prerequisites()
-    if problems:
-        raise unittest.SkipTest("pullsentry e2e skipped: " + "; ".join(problems))
-    ENV = harness.Environment()
-    unittest.addModuleCleanup(ENV.close)
-    ENV.start()
-    KEY = harness.SigningKey("ecdsa-p256")
-    KEY_PATH = KEY.write_public(ENV.workdir / "team.pub")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".new")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+    ENV, KEY, KEY_PATH = harness.module_environment()
 
 
 def proc_status(pid: int) -> dict[str, str]:
