@@ -16,34 +16,20 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/fuzz_scratch_dir.h"
 #include "plugin/tag_ledger.h"
 #include "verify/reference/image_reference.h"
 
 namespace {
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
+using pullsentry::fuzz::Check;
+using pullsentry::fuzz::EmptyDir;
+using pullsentry::fuzz::MakeScratchDir;
 
 // One scratch directory for the whole run, emptied after every input.
 const std::string& ScratchDir() {
-  static const std::string dir = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/fuzz-tag-ledger.XXXXXX";
-    Check(::mkdtemp(pattern.data()) != nullptr);
-    return pattern;
-  }();
+  static const std::string dir = MakeScratchDir("fuzz-tag-ledger");
   return dir;
-}
-
-void EmptyDir(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  Check(d != nullptr);
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") ::unlink((dir + "/" + name).c_str());
-  }
-  ::closedir(d);
 }
 
 }  // namespace

@@ -23,39 +23,23 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "plugin/fuzz_scratch_dir.h"
 #include "plugin/verdict_cache.h"
 #include "verify/crypto/digest.h"
 #include "verify/reference/image_reference.h"
 
 namespace {
 
+using pullsentry::fuzz::Check;
+using pullsentry::fuzz::EmptyDir;
+using pullsentry::fuzz::MakeScratchDir;
+
 using pullsentry::plugin::VerdictCache;
 using pullsentry::plugin::VerdictCacheKey;
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
 const std::string& ScratchDir() {
-  static const std::string dir = [] {
-    // Every store is fsynced: memory-backed /dev/shm keeps that cheap.
-    const char* base = std::getenv("TMPDIR");
-    std::string root = base != nullptr && *base != '\0' ? base : (::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    std::string pattern = root + "/fuzz-verdict-cache.XXXXXX";
-    Check(::mkdtemp(pattern.data()) != nullptr);
-    return pattern;
-  }();
+  static const std::string dir = MakeScratchDir("fuzz-verdict-cache");
   return dir;
-}
-
-void EmptyDir(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  Check(d != nullptr);
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") ::unlink((dir + "/" + name).c_str());
-  }
-  ::closedir(d);
 }
 
 // The input with every line's checksum matching its entry, where it has one.
