@@ -13,7 +13,7 @@ packages=(
   # independent fixture makers and the test-side CRI client
   python3 python3-cryptography python3-grpcio python3-protobuf python3-jwcrypto python3-cbor2
   # sd_notify, and the packaging tests: the .deb, lintian, rpmspec, systemd-analyze
-  libsystemd-dev systemd dpkg-dev debhelper lintian rpm ccache
+  libsystemd-dev systemd dpkg-dev build-essential fakeroot debhelper lintian rpm ccache
 )
 
 if [ "$(id -u)" -ne 0 ]; then
